@@ -1,0 +1,60 @@
+/*
+ * main.c: `ferry`: dispatches to the command groups. Each command lives in its own cmd_*.c file and
+ * only parses arguments, calls libferry and prints; exit codes are listed in cli.h and docs/cli.md.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ferry/common.h"
+
+static const cli_command_t commands[] = {
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: ferry <command> [options]\n\ncommands:\n");
+    for (const cli_command_t *c = commands; c->name; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fprintf(out, "\nRun `ferry <command> --help` for a command's options. See docs/cli.md.\n");
+}
+
+int cli_fail(int code)
+{
+    fprintf(stderr, "ferry: %s\n", ferry_error_last()[0] ? ferry_error_last() : ferry_error_name(code));
+    switch (code) {
+    case FERRY_EPASSWORD: return EXIT_PASSWORD;
+    case FERRY_EINTEGRITY:
+    case FERRY_EUNSAFE: return EXIT_INTEGRITY;
+    case FERRY_EINVAL: return EXIT_USAGE;
+    default: return EXIT_FAILURE_GENERIC;
+    }
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "ferry %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    for (const cli_command_t *c = commands; c->name; c++)
+        if (!strcmp(c->name, argv[1]))
+            return c->fn(argc - 1, argv + 1);
+    fprintf(stderr, "ferry: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,138 @@
+/*
+ * plist_util.c: typed access to property lists over libplist 2.2, so that every reader checks types
+ * the same way and every message names the file and key that was wrong. Dates are converted between
+ * libplist's 2001 epoch and Unix seconds here, once.
+ */
+#include "ferry/common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAC_EPOCH_OFFSET 978307200 /* seconds from 1970-01-01 to 2001-01-01 */
+#define DEFAULT_PLIST_MAX (64u * 1024 * 1024)
+
+int ferry_plist_parse(const void *data, size_t len, plist_t *out, const char *what)
+{
+    *out = NULL;
+    if (len < 8 || len > UINT32_MAX)
+        return ferry_error_set(FERRY_EFORMAT, "%s is not a property list (%zu bytes)", what, len);
+    plist_t p = NULL;
+    plist_from_memory(data, (uint32_t)len, &p);
+    if (!p)
+        return ferry_error_set(FERRY_EFORMAT, "%s is not a valid XML or binary property list", what);
+    *out = p;
+    return 0;
+}
+
+int ferry_plist_read_file(const char *path, size_t max_len, plist_t *out)
+{
+    uint8_t *buf;
+    size_t len;
+    *out = NULL;
+    int rc = ferry_file_read_all(path, max_len ? max_len : DEFAULT_PLIST_MAX, &buf, &len);
+    if (rc)
+        return rc;
+    rc = ferry_plist_parse(buf, len, out, path);
+    free(buf);
+    return rc;
+}
+
+int ferry_plist_write_file(const char *path, plist_t p, int xml)
+{
+    char *buf = NULL;
+    uint32_t len = 0;
+    if (xml)
+        plist_to_xml(p, &buf, &len);
+    else
+        plist_to_bin(p, &buf, &len);
+    if (!buf)
+        return ferry_error_set(FERRY_EFORMAT, "cannot serialise the property list for %s", path);
+    int rc = ferry_file_write_atomic(path, buf, len, 0600);
+    free(buf);
+    return rc;
+}
+
+static int get_typed(plist_t dict, const char *key, plist_type want, plist_t *node)
+{
+    if (!dict || plist_get_node_type(dict) != PLIST_DICT)
+        return ferry_error_set(FERRY_EFORMAT, "expected a dictionary holding '%s'", key);
+    plist_t n = plist_dict_get_item(dict, key);
+    if (!n)
+        return ferry_error_set(FERRY_ENOTFOUND, "key '%s' is missing", key);
+    if (plist_get_node_type(n) != want)
+        return ferry_error_set(FERRY_EFORMAT, "key '%s' has the wrong type", key);
+    *node = n;
+    return 0;
+}
+
+int ferry_plist_get_string(plist_t dict, const char *key, char **out)
+{
+    plist_t n;
+    *out = NULL;
+    int rc = get_typed(dict, key, PLIST_STRING, &n);
+    if (rc)
+        return rc;
+    plist_get_string_val(n, out);
+    return *out ? 0 : ferry_error_set(FERRY_ENOMEM, "out of memory");
+}
+
+int ferry_plist_get_bool(plist_t dict, const char *key, int *out)
+{
+    plist_t n;
+    int rc = get_typed(dict, key, PLIST_BOOLEAN, &n);
+    if (rc)
+        return rc;
+    uint8_t v = 0;
+    plist_get_bool_val(n, &v);
+    *out = v != 0;
+    return 0;
+}
+
+int ferry_plist_get_int(plist_t dict, const char *key, int64_t *out)
+{
+    plist_t n;
+    int rc = get_typed(dict, key, PLIST_UINT, &n);
+    if (rc)
+        return rc;
+    uint64_t v = 0;
+    plist_get_uint_val(n, &v);
+    *out = (int64_t)v; /* libplist 2.2 keeps negative integers as their two's complement */
+    return 0;
+}
+
+int ferry_plist_get_data(plist_t dict, const char *key, uint8_t **out, size_t *len)
+{
+    plist_t n;
+    *out = NULL;
+    *len = 0;
+    int rc = get_typed(dict, key, PLIST_DATA, &n);
+    if (rc)
+        return rc;
+    uint64_t l = 0;
+    const char *p = plist_get_data_ptr(n, &l);
+    uint8_t *copy = malloc(l ? l : 1);
+    if (!copy)
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    if (l)
+        memcpy(copy, p, l);
+    *out = copy;
+    *len = (size_t)l;
+    return 0;
+}
+
+int ferry_plist_get_date(plist_t dict, const char *key, int64_t *unix_seconds)
+{
+    plist_t n;
+    int rc = get_typed(dict, key, PLIST_DATE, &n);
+    if (rc)
+        return rc;
+    int32_t sec = 0, usec = 0;
+    plist_get_date_val(n, &sec, &usec);
+    *unix_seconds = (int64_t)sec + MAC_EPOCH_OFFSET;
+    return 0;
+}
+
+plist_t ferry_plist_new_date_unix(int64_t unix_seconds)
+{
+    return plist_new_date((int32_t)(unix_seconds - MAC_EPOCH_OFFSET), 0);
+}
