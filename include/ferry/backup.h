@@ -292,6 +292,9 @@ const ferry_keybag_t *ferry_backup_keybag(const ferry_backup_t *b);           /*
 /* The KEK used to unlock (to save with --derived-key-file); NULL when unencrypted. */
 const uint8_t *ferry_backup_kek(const ferry_backup_t *b);
 ferry_manifest_db_t *ferry_backup_db(ferry_backup_t *b);
+/* For an encrypted backup: 1 when Manifest.db carried valid PKCS#7 padding, 0 when it was accepted
+ * unpadded (§4.2: tolerated by readers, a conformance problem for verify). -1 when unencrypted. */
+int ferry_backup_manifest_db_padded(const ferry_backup_t *b);
 
 /* One validated record. */
 typedef struct {
