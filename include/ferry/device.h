@@ -104,6 +104,7 @@ typedef enum {
     FERRY_SOURCE_ENROLLMENT,   /* the MDM enrollment profile itself (ADE, OTA, account-driven flow) */
     FERRY_SOURCE_MDM,          /* installed by the MDM server (InstallProfile); ProfileList IsManaged */
     FERRY_SOURCE_CONFIGURATOR, /* installed by Apple Configurator */
+    FERRY_SOURCE_AUTO = 100,   /* for installing: Enrollment when it carries com.apple.mdm, else Manual */
 } ferry_profile_source_t;
 const char *ferry_profile_source_name(ferry_profile_source_t s); /* "Manual", "Enrollment", "MDM", "Configurator" */
 int ferry_profile_source_parse(const char *s, ferry_profile_source_t *out);
@@ -263,11 +264,17 @@ int ferry_device_create(const char *dir, const ferry_device_create_opts_t *opts)
 const char *const *ferry_device_template_names(void);
 const char *ferry_device_template_summary(const char *name);
 
-/* ---- editing (each call validates first, then writes; a failure leaves the directory unchanged) -- */
+/* ---- editing -----------------------------------------------------------------------------------
+ * Each call changes the in-memory device, checks the result (the same checks as loading), and only
+ * then writes the directory. A failure leaves the directory unchanged; the in-memory device may then
+ * differ from it, so free it and load the directory again before further use. */
 
 /* Installs a .mobileconfig (copied byte for byte into profiles/). A profile with the same
  * PayloadIdentifier is replaced; a second com.apple.mdm payload is refused. */
 int ferry_device_install_profile(ferry_device_t *dev, const char *path, ferry_profile_source_t source);
+/* The same from bytes (an InstallProfile command); name is used in messages. */
+int ferry_device_install_profile_data(ferry_device_t *dev, const uint8_t *data, size_t len, const char *name,
+                                      ferry_profile_source_t source);
 /* Removes the profile whose PayloadIdentifier (or file name) is id, with the keychain items its
  * payloads installed. */
 int ferry_device_remove_profile(ferry_device_t *dev, const char *id);

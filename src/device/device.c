@@ -121,7 +121,7 @@ static int cloud_bool(const ferry_device_t *dev, const char *key, int *out)
     return 1;
 }
 
-static int check_invariants(const ferry_device_t *dev, const char *what)
+int dev_check_invariants(const ferry_device_t *dev, const char *what)
 {
     if (!is_udid(dev->UniqueDeviceID))
         return ferry_error_set(FERRY_EFORMAT, "%s: Identity: key 'UniqueDeviceID' '%s' is neither 40 lower-case hex "
@@ -231,7 +231,7 @@ int ferry_device_load(const char *dir, ferry_device_t **out)
     if (!rc)
         rc = dev_profile_index_load(dev);
     if (!rc)
-        rc = check_invariants(dev, "device.plist");
+        rc = dev_check_invariants(dev, "device.plist");
     if (!rc) {
         char *kb = dev_path(dir, "keybag.plist", NULL);
         dev->has_backup_password = kb && access(kb, F_OK) == 0;

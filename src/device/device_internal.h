@@ -79,6 +79,8 @@ int dev_keys_load(ferry_device_t *dev, const char *what);
 /* Writes dev's fields into a copy of dev->plist (unknown keys kept); returns the new dict. */
 plist_t dev_keys_build(const ferry_device_t *dev);
 int dev_key_parse_value(const dev_key_t *k, const char *text, ferry_device_t *dev);
+/* The invariants every loaded or edited device satisfies (device.c); what names device.plist. */
+int dev_check_invariants(const ferry_device_t *dev, const char *what);
 
 /* ---- lists: apps, books, keychain, profile index (lists.c, keychain.c) -------------------------- */
 
@@ -149,11 +151,5 @@ int dev_write_data_synthetic(const char *dir, const char *domain, const char *re
 int dev_tree_size(const char *path, uint64_t *out);
 /* Rewrites the generated files of the configuration-profiles domain from the model. */
 int dev_derived_write(const ferry_device_t *dev);
-
-/* ---- restrictions (restrictions.c) -------------------------------------------------------------- */
-
-/* Rule B13 over several com.apple.applicationaccess dictionaries (see restrictions.c for why this
- * lives here). */
-int dev_restrictions_combine(const plist_t *payloads, size_t n, plist_t *out, plist_t *conflicts);
 
 #endif
