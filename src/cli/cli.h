@@ -6,7 +6,10 @@
 #ifndef FERRY_CLI_H
 #define FERRY_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
+
+#include <plist/plist.h>
 
 /* Exit codes, documented in docs/cli.md. */
 enum {
@@ -24,6 +27,14 @@ typedef struct {
     cli_cmd_fn fn;
     const char *summary;
 } cli_command_t;
+
+/* JSON output (plist_json.c): a property list as JSON (dicts, arrays, strings escaped per RFC 8259,
+ * dates as ISO 8601, data as base64), followed by a newline; and one escaped JSON string. */
+void cli_json_write_plist(FILE *out, plist_t p, int pretty);
+void cli_json_string(FILE *out, const char *s, size_t n);
+
+/* Command groups. */
+int cmd_device(int argc, char **argv); /* cmd_device.c: ferry device ... */
 
 /* Maps a FERRY_E* code to an exit code, printing "ferry: <message>" on stderr. */
 int cli_fail(int ferry_code);

@@ -11,6 +11,7 @@
 #include "ferry/common.h"
 
 static const cli_command_t commands[] = {
+    {"device", cmd_device, "create, inspect and edit emulated device directories"},
     {NULL, NULL, NULL},
 };
 

@@ -84,6 +84,8 @@ int dev_check_invariants(const ferry_device_t *dev, const char *what);
 
 /* ---- lists: apps, books, keychain, profile index (lists.c, keychain.c) -------------------------- */
 
+/* One app dictionary (the checks of apps.plist); what starts every message. */
+int dev_app_from_dict(plist_t d, ferry_app_t *a, const char *what);
 int dev_apps_from_plist(plist_t arr, const char *what, ferry_app_t **out, size_t *n);
 plist_t dev_apps_to_plist(const ferry_app_t *apps, size_t n);
 void dev_app_clear(ferry_app_t *a);

@@ -63,14 +63,19 @@ int ferry_device_install_app(ferry_device_t *dev, const ferry_app_install_t *a)
 {
     if (!a->bundle_id || !dev_is_bundle_id(a->bundle_id))
         return ferry_error_set(FERRY_EINVAL, "'%s' is not a valid bundle ID", a->bundle_id ? a->bundle_id : "");
-    plist_t arr = plist_new_array();
-    plist_array_append_item(arr, app_dict(a));
-    ferry_app_t *parsed = NULL;
-    size_t n = 0;
-    int rc = dev_apps_from_plist(arr, "app", &parsed, &n);
-    plist_free(arr);
-    if (rc)
+    ferry_app_t *parsed = calloc(1, sizeof *parsed);
+    if (!parsed)
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    char what[300];
+    snprintf(what, sizeof what, "app %s", a->bundle_id);
+    plist_t d = app_dict(a);
+    int rc = dev_app_from_dict(d, parsed, what);
+    plist_free(d);
+    if (rc) {
+        dev_app_clear(parsed);
+        free(parsed);
         return rc;
+    }
     char *ddir = NULL;
     if (asprintf(&ddir, "%s/files/AppDomain-%s", dev->dir, a->bundle_id) < 0) {
         dev_app_clear(parsed);

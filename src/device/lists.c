@@ -60,7 +60,7 @@ static int load_groups(plist_t d, ferry_app_t *a, const char *what)
     return 0;
 }
 
-static int load_app(plist_t d, ferry_app_t *a, const char *what)
+int dev_app_from_dict(plist_t d, ferry_app_t *a, const char *what)
 {
     int64_t size = 0;
     a->IncludeInBackup = 1;
@@ -122,7 +122,7 @@ int dev_apps_from_plist(plist_t arr, const char *what, ferry_app_t **out, size_t
         if (plist_get_node_type(d) != PLIST_DICT)
             rc = ferry_error_set(FERRY_EFORMAT, "%s must be a dictionary", ctx);
         else
-            rc = load_app(d, &apps[i], ctx);
+            rc = dev_app_from_dict(d, &apps[i], ctx);
         for (size_t j = 0; !rc && j < i; j++)
             if (!strcmp(apps[j].Identifier, apps[i].Identifier))
                 rc = ferry_error_set(FERRY_EFORMAT, "%s: Identifier '%s' is listed twice", ctx, apps[i].Identifier);
