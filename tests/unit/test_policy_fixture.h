@@ -144,6 +144,14 @@ static inline const char *tp_outcome(const ferry_plan_t *p, ferry_item_kind_t ki
     return it ? ferry_policy_outcome_name(it->d.outcome) : "(absent)";
 }
 
+static inline int tp_decision_has_rule(const ferry_decision_t *d, const char *rule)
+{
+    for (size_t i = 0; i < d->n_rules; i++)
+        if (strcmp(d->rules[i], rule) == 0)
+            return 1;
+    return 0;
+}
+
 static inline int tp_has_rule(const ferry_plan_t *p, ferry_item_kind_t kind, const char *name,
                               const char *rule)
 {
