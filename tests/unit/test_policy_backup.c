@@ -369,6 +369,18 @@ static void test_B14_shared_ipad_host_backup_holds_device_level_state_only(void 
     ferry_plan_free(&p);
 }
 
+static void test_B12_is_moved_to_X1_and_never_cited(void **state)
+{
+    (void)state;
+    tp_device_t d;
+    tp_device_init(&d, FERRY_ENROLL_ADE);
+    ferry_plan_t p = plan_of(&d.dev, FERRY_BACKUP_HOST, 1, FERRY_ACCOUNT_NONE);
+    for (size_t i = 0; i < p.n_items; i++)
+        assert_false(tp_decision_has_rule(&p.items[i].d, "B12"));
+    assert_true(tp_has_rule(&p, FERRY_ITEM_CATEGORY, "health", "X1"));
+    ferry_plan_free(&p);
+}
+
 static void test_X1_backup_plan_lists_private_categories_for_review(void **state)
 {
     (void)state;
@@ -422,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_B11_personal_account_backup_is_full_without_managed_app_data),
         cmocka_unit_test(test_B13_backup_plan_warns_about_multi_set_restrictions),
         cmocka_unit_test(test_B14_shared_ipad_host_backup_holds_device_level_state_only),
+        cmocka_unit_test(test_B12_is_moved_to_X1_and_never_cited),
         cmocka_unit_test(test_X1_backup_plan_lists_private_categories_for_review),
         cmocka_unit_test(test_R6_backup_plan_notes_a_hardware_bound_profile_will_not_restore),
     };
