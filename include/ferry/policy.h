@@ -220,8 +220,8 @@ typedef struct {
     int source_multi_user;                   /* Shared iPad (B14) */
     int has_management_config;               /* CloudConfigurationDetails.plist (B9) */
     int has_mdm_profile;                     /* the MDM enrollment profile (B10) */
-    char mdm_identity_uuid[FERRY_POLICY_UUID_MAX];
-    int mdm_identity_hardware_bound;         /* S4 */
+    char mdm_identity_uuid[FERRY_POLICY_UUID_MAX]; /* IdentityCertificateUUID of the backed-up MDM payload */
+    int mdm_identity_hardware_bound;         /* S4; also derived from profiles by UUID, as for devices */
     int managed_apps_only;                   /* B11 marking: not usable for a full restore (R5) */
     const ferry_profile_facts_t *profiles; size_t n_profiles; /* profiles in the backup */
     const ferry_app_facts_t *apps; size_t n_apps;  /* managed apps known to the backup; in_backup */
@@ -324,8 +324,11 @@ int ferry_policy_backup_plan(const ferry_device_facts_t *dev, const ferry_backup
                              ferry_plan_t *out);
 
 /* The facts of the backup that plan describes (for `ferry plan restore --from-device`, and for the
- * emulated device when it builds a backup). Profiles are borrowed from dev (dev must outlive out);
- * apps and books are allocated: release with ferry_policy_backup_facts_free_derived(). */
+ * emulated device when it builds a backup). Profiles are borrowed from dev (dev must outlive out) and
+ * may include the MDM enrollment profile even when has_mdm_profile is 0: the restore plan reads the
+ * enrollment from has_mdm_profile only. Apps (managed ones, installed = 0, in_backup set) and books
+ * (in_backup set) are allocated: release with ferry_policy_backup_facts_free_derived(). A backup the
+ * device would not start gives FERRY_EINVAL with the refusal as message. */
 int ferry_policy_backup_facts_derive(const ferry_device_facts_t *dev, const ferry_backup_options_t *opts,
                                      ferry_backup_facts_t *out);
 void ferry_policy_backup_facts_free_derived(ferry_backup_facts_t *facts);

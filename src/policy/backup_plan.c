@@ -229,6 +229,10 @@ int ferry_policy_backup_plan(const ferry_device_facts_t *dev, const ferry_backup
     if (!dev || !opts || !out)
         return ferry_error_set(FERRY_EINVAL, "backup plan: NULL argument");
     plan_init(out, FERRY_PLAN_BACKUP);
+    if ((unsigned)opts->method > FERRY_BACKUP_ICLOUD || (unsigned)opts->account > FERRY_ACCOUNT_MANAGED ||
+        (unsigned)dev->enrollment > FERRY_ENROLL_DE_ACCOUNT)
+        return ferry_error_set(FERRY_EINVAL, "backup plan: method, account or enrollment type out of "
+                                             "range");
     int icloud = opts->method == FERRY_BACKUP_ICLOUD;
     if (!icloud && opts->account != FERRY_ACCOUNT_NONE)
         return ferry_error_set(FERRY_EINVAL, "a host backup has no account; --account applies to "

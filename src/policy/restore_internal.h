@@ -25,6 +25,7 @@ typedef struct {
     int dep;                /* the target's serial is in ABM/ASM with a profile assigned (D2) */
     int acct_src;           /* the backup's device was in ue-* or de-account (R2c, U3) */
     int src_enrolled;
+    int identity_hw;        /* the backed-up MDM identity is a hardware-bound ACME key (S4) */
     /* filled by the enrollment decision, read by the profile and app decisions */
     enroll_fate_t fate;
     const char *fate_rules; /* rule IDs of the removal, e.g. "S7 E1" */

@@ -103,7 +103,7 @@ static void decide_enrollment_same(rctx_t *c, ferry_decision_t *d)
         pd_set(d, FERRY_OUT_NOT_IN_BACKUP, "B10 S7", "an unencrypted backup holds no MDM enrollment "
                                                      "profile: the device is restored unenrolled and no "
                                                      "check-in takes place");
-    } else if (b->mdm_identity_hardware_bound) { /* S4 */
+    } else if (c->identity_hw) { /* S4 */
         set_fate(c, FATE_REMOVED, "S4 E1", "the enrollment cannot be restored");
         c->s4_reenrolled = c->dep;
         if (c->dep)

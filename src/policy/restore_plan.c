@@ -119,6 +119,8 @@ static void init_ctx(rctx_t *c, const ferry_backup_facts_t *b, const ferry_devic
     c->v2 = c->v1 && ferry_policy_os_compare(t->os, (ferry_os_version_t){26, 4, 0}) >= 0;
     c->acct_src = ferry_policy_enrollment_is_account_based(b->source_enrollment);
     c->src_enrolled = b->source_enrollment != FERRY_ENROLL_NONE || b->has_mdm_profile;
+    c->identity_hw = identity_is_hardware_bound(b->mdm_identity_hardware_bound, b->mdm_identity_uuid,
+                                                b->profiles, b->n_profiles);
 }
 
 static int run_branch(const ferry_backup_facts_t *b, const ferry_device_facts_t *t,
@@ -158,6 +160,11 @@ int ferry_policy_restore_plan(const ferry_backup_facts_t *backup, const ferry_de
     if (!backup || !target || !opts || !out)
         return ferry_error_set(FERRY_EINVAL, "restore plan: NULL argument");
     plan_init(out, FERRY_PLAN_RESTORE);
+    if ((unsigned)opts->host > FERRY_HOST_CONFIGURATOR || (unsigned)opts->mdm > FERRY_MDM_UNREACHABLE ||
+        (unsigned)backup->source_enrollment > FERRY_ENROLL_DE_ACCOUNT ||
+        (unsigned)target->enrollment > FERRY_ENROLL_DE_ACCOUNT)
+        return ferry_error_set(FERRY_EINVAL, "restore plan: host type, MDM answer or enrollment type out "
+                                             "of range");
     out->encrypted = backup->encrypted;
     out->method = backup->method;
     out->account = backup->account;

@@ -284,6 +284,39 @@ static void test_S4_hardware_bound_identity_removes_enrollment_and_reenrolls_via
     ferry_plan_free(&p);
 }
 
+/* Facts as a backup reader fills them: the identity is found by its UUID among the profiles. */
+static void test_S4_reader_facts_find_the_identity_by_uuid(void **state)
+{
+    (void)state;
+    ferry_payload_facts_t pl[2];
+    tp_payload(&pl[0], "com.apple.mdm", "MDM-9", 0);
+    tp_payload(&pl[1], "com.apple.security.acme", "acme-id-9", 1);
+    ferry_profile_facts_t pr;
+    tp_profile(&pr, "org.example.enroll", 0, pl, 2);
+    ferry_backup_facts_t b;
+    memset(&b, 0, sizeof b);
+    snprintf(b.source_udid, sizeof b.source_udid, "%s", TP_UDID);
+    b.os = OS(26, 3);
+    b.encrypted = 1;
+    b.source_enrollment = FERRY_ENROLL_PROFILE_DE;
+    b.has_mdm_profile = 1;
+    snprintf(b.mdm_identity_uuid, sizeof b.mdm_identity_uuid, "ACME-ID-9");
+    b.profiles = &pr;
+    b.n_profiles = 1;
+    b.categories = FERRY_CAT_ALL;
+    ferry_device_facts_t t;
+    tp_target_init(&t, 1, OS(26, 3));
+    ferry_restore_options_t ro;
+    memset(&ro, 0, sizeof ro);
+    ro.mdm = FERRY_MDM_ACCEPT;
+    ferry_plan_t p;
+    assert_int_equal(ferry_policy_restore_plan(&b, &t, &ro, &p), 0);
+    assert_string_equal(tp_outcome(&p, K_EN, EN), "dropped");
+    assert_true(tp_has_rule(&p, K_EN, EN, "S4"));
+    assert_null(ferry_plan_find(&p, FERRY_ITEM_PROFILE, "org.example.enroll")); /* it is the enrollment */
+    ferry_plan_free(&p);
+}
+
 static void test_S5_placeholder_unless_configurator_or_app_installed(void **state)
 {
     (void)state;
@@ -359,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_S2_without_an_answer_the_plan_reports_both_branches),
         cmocka_unit_test(test_S3_rejection_removes_enrollment_its_profiles_and_flag1_apps),
         cmocka_unit_test(test_S4_hardware_bound_identity_removes_enrollment_and_reenrolls_via_ade),
+        cmocka_unit_test(test_S4_reader_facts_find_the_identity_by_uuid),
         cmocka_unit_test(test_S5_placeholder_unless_configurator_or_app_installed),
         cmocka_unit_test(test_S6_abe_employee_plan_enrollment_is_not_resumed),
         cmocka_unit_test(test_S7_unencrypted_same_device_restore_leaves_the_device_unenrolled),
