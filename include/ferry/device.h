@@ -18,43 +18,23 @@
 #include <plist/plist.h>
 
 #include "ferry/common.h"
+#include "ferry/policy.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* ---- vocabulary (spec/RULES.md) ----------------------------------------------------------------- */
+/* ---- vocabulary ----------------------------------------------------------------------------------
+ * The enrollment types (ferry_enrollment_t, FERRY_ENROLL_*) and the data categories (FERRY_CAT_* bits:
+ * the five of B3 plus photos) are the policy module's (ferry/policy.h), so that the device and the
+ * rules speak one vocabulary; names come from ferry_policy_enrollment_name/ferry_policy_category_name. */
 
-typedef enum {
-    FERRY_ENROLL_NONE = 0,
-    FERRY_ENROLL_PROFILE_DE, /* profile-based Device Enrollment */
-    FERRY_ENROLL_ADE,        /* Automated Device Enrollment (Shared iPad: ADE + IsMultiUser) */
-    FERRY_ENROLL_UE_PROFILE, /* legacy profile-based User Enrollment (ManagedAppleID) */
-    FERRY_ENROLL_UE_ACCOUNT, /* account-driven User Enrollment, EnrollmentMode = BYOD */
-    FERRY_ENROLL_DE_ACCOUNT, /* account-driven Device Enrollment, EnrollmentMode = ADDE */
-} ferry_enrollment_t;
-
-/* "none", "profile-de", "ade", "ue-profile", "ue-account", "de-account". */
-const char *ferry_enrollment_name(ferry_enrollment_t e);
-
-/* The data categories of rule B3 that an unencrypted backup never holds. */
-typedef enum {
-    FERRY_CAT_NONE = 0,
-    FERRY_CAT_PASSWORDS,
-    FERRY_CAT_CALL_HISTORY,
-    FERRY_CAT_HEALTH,
-    FERRY_CAT_WEBSITE_HISTORY,
-    FERRY_CAT_WIFI,
-    FERRY_CAT_COUNT
-} ferry_data_category_t;
-
-/* "none", "passwords", "call-history", "health", "website-history", "wifi". */
-const char *ferry_data_category_name(ferry_data_category_t c);
-
-/* The B3 category and default file protection class (1-4, backup-format.md §10.1) of a data file,
- * from the single table in src/device/categories.c. */
-ferry_data_category_t ferry_device_file_category(const char *domain, const char *relpath);
+/* The category (one FERRY_CAT_* bit, or 0 for none) and default file protection class (1-4,
+ * backup-format.md §10.1) of a data file, from the single table in src/device/categories.c. */
+unsigned ferry_device_file_category(const char *domain, const char *relpath);
 int ferry_device_file_protection_class(const char *domain, const char *relpath);
+/* ferry_policy_category_name(), and "none" for 0. */
+const char *ferry_device_category_name(unsigned cat);
 
 /* ---- configuration profiles --------------------------------------------------------------------- */
 
@@ -158,7 +138,7 @@ typedef struct {
 /* Protection class number of a keychain accessibility (6-11), 0 for akpu (never migrates), -1 when
  * unknown. ThisDeviceOnly: 9-11 and akpu. */
 int ferry_keychain_protection_class(const char *pdmn);
-ferry_data_category_t ferry_keychain_item_category(const ferry_keychain_item_t *it);
+unsigned ferry_keychain_item_category(const ferry_keychain_item_t *it); /* FERRY_CAT_* bit or 0 */
 
 /* ---- the device --------------------------------------------------------------------------------- */
 
@@ -209,6 +189,15 @@ void ferry_device_free(ferry_device_t *dev);
  * (CloudConfigurationDetails.plist, MDM.plist, profile-<hash>.stub). */
 int ferry_device_save(ferry_device_t *dev);
 
+/* The facts the rules engine reads (ferry/policy.h), filled from the device: identity, enrollment,
+ * accounts, state, profiles with their payloads (hardware-bound ACME keys, ThisDeviceOnly private
+ * keys), apps, books, the effective restrictions after B13 and, when walk_files is set, the data
+ * categories present under files/ and in the keychain. The assignment is the device directory's view
+ * (AssignmentService, EmployeePlan, do_not_use_profile_from_backup); a device-assignment service may
+ * answer otherwise. The arrays are allocated: release them with ferry_device_facts_free(). */
+int ferry_device_facts(const ferry_device_t *dev, int walk_files, ferry_device_facts_t *out);
+void ferry_device_facts_free(ferry_device_facts_t *f);
+
 /* The enrollment type, derived from the installed com.apple.mdm payload and the cloud configuration
  * (mdm.md §6.2 step 2). */
 ferry_enrollment_t ferry_device_enrollment(const ferry_device_t *dev);
@@ -235,7 +224,7 @@ typedef struct {
     const char *domain;
     const char *relpath;
     uint64_t size;
-    ferry_data_category_t category;
+    unsigned category; /* FERRY_CAT_* bit, 0 for none */
     int protection_class;
 } ferry_device_file_t;
 

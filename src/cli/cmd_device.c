@@ -176,7 +176,7 @@ static void show_human(const ferry_device_t *d, plist_t desc)
     plist_t mdm = plist_dict_get_item(desc, "MDM");
     plist_t url = mdm ? plist_dict_get_item(mdm, "ServerURL") : NULL;
     plist_t idt = mdm ? plist_dict_get_item(mdm, "IdentityPayloadType") : NULL;
-    printf("Enrollment   %s, supervised %s, multi-user %s%s%s%s%s\n", ferry_enrollment_name(ferry_device_enrollment(d)),
+    printf("Enrollment   %s, supervised %s, multi-user %s%s%s%s%s\n", ferry_policy_enrollment_name(ferry_device_enrollment(d)),
            yes(d->IsSupervised), yes(d->IsMultiUser), url ? ", MDM " : "", url ? plist_get_string_ptr(url, NULL) : "",
            idt ? ", identity " : "", idt ? plist_get_string_ptr(idt, NULL) : "");
     printf("Management   configuration %s, assignment %s, employee plan %s\n",
@@ -221,8 +221,8 @@ static void show_human(const ferry_device_t *d, plist_t desc)
         human_size(s, sz, sizeof sz);
         printf("Files        %llu files, %s;", (unsigned long long)n, sz);
         plist_t cats = plist_dict_get_item(f, "Categories");
-        for (int c = 1; c < FERRY_CAT_COUNT; c++) {
-            const char *name = ferry_data_category_name((ferry_data_category_t)c);
+        for (int c = 0; c < FERRY_CAT_COUNT; c++) {
+            const char *name = ferry_policy_category_name(1u << c);
             uint64_t cn = 0;
             plist_get_uint_val(plist_dict_get_item(plist_dict_get_item(cats, name), "Files"), &cn);
             printf(" %s %llu", name, (unsigned long long)cn);

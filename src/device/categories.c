@@ -4,7 +4,8 @@
  * protection class a file gets by default. Paths are the real relative paths of backup-format.md
  * §11.2; a rule matches a whole path or, when it ends in '/', everything below it, and a rule ending
  * in '*' matches that prefix (History.db, History.db-wal, ...). First match wins, so specific rules
- * come before general ones. Keychain items carry their own category (keychain.c).
+ * come before general ones. Photos (B1: in a backup only when iCloud Photos is off) are a category
+ * too. Keychain items carry their own category (keychain.c).
  */
 #include "device_internal.h"
 
@@ -13,7 +14,7 @@
 typedef struct {
     const char *domain;
     const char *path;
-    ferry_data_category_t category;
+    unsigned category; /* FERRY_CAT_* bit, 0 for none */
     int protection_class;
 } category_rule_t;
 
@@ -26,8 +27,9 @@ static const category_rule_t rules[] = {
     {"SystemPreferencesDomain", "com.apple.wifi.known-networks.plist", FERRY_CAT_WIFI, 3},
     {"SystemPreferencesDomain", "SystemConfiguration/com.apple.wifi.plist", FERRY_CAT_WIFI, 3},
     {"SystemPreferencesDomain", "SystemConfiguration/com.apple.wifi-private-mac-networks.plist", FERRY_CAT_WIFI, 3},
-    {DEV_CONFIG_DOMAIN, "", FERRY_CAT_NONE, 4},
-    {"CameraRollDomain", "", FERRY_CAT_NONE, 3},
+    {DEV_CONFIG_DOMAIN, "", 0, 4},
+    {"CameraRollDomain", "Media/DCIM/", FERRY_CAT_PHOTOS, 3},
+    {"CameraRollDomain", "Media/PhotoData/", FERRY_CAT_PHOTOS, 3},
 };
 
 static int matches(const category_rule_t *r, const char *domain, const char *rel)
@@ -52,10 +54,10 @@ static const category_rule_t *find(const char *domain, const char *rel)
     return NULL;
 }
 
-ferry_data_category_t ferry_device_file_category(const char *domain, const char *relpath)
+unsigned ferry_device_file_category(const char *domain, const char *relpath)
 {
     const category_rule_t *r = find(domain, relpath);
-    return r ? r->category : FERRY_CAT_NONE;
+    return r ? r->category : 0;
 }
 
 int ferry_device_file_protection_class(const char *domain, const char *relpath)
@@ -64,8 +66,7 @@ int ferry_device_file_protection_class(const char *domain, const char *relpath)
     return r ? r->protection_class : 3; /* C: what most files of a real backup carry (§10.1) */
 }
 
-const char *ferry_data_category_name(ferry_data_category_t c)
+const char *ferry_device_category_name(unsigned cat)
 {
-    static const char *names[] = {"none", "passwords", "call-history", "health", "website-history", "wifi"};
-    return (unsigned)c < FERRY_CAT_COUNT ? names[c] : "?";
+    return cat ? ferry_policy_category_name(cat) : "none";
 }

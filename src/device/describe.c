@@ -98,7 +98,7 @@ static void state(const ferry_device_t *d, plist_t out)
 static void mdm(const ferry_device_t *d, plist_t out)
 {
     const ferry_installed_profile_t *enr = ferry_device_enrollment_profile(d);
-    dev_dict_set_str(out, "EnrollmentType", ferry_enrollment_name(ferry_device_enrollment(d)));
+    dev_dict_set_str(out, "EnrollmentType", ferry_policy_enrollment_name(ferry_device_enrollment(d)));
     if (!enr)
         return;
     plist_t m = redact(ferry_profile_find_payload(enr->profile, "com.apple.mdm")->dict);
@@ -183,7 +183,7 @@ static void keychain(const ferry_device_t *d, plist_t out)
         dev_dict_set_str(e, "pdmn", it->pdmn);
         dev_dict_set_uint(e, "ProtectionClass", (uint64_t)cls);
         dev_dict_set_bool(e, "ThisDeviceOnly", cls == 0 || cls >= 9);
-        dev_dict_set_str(e, "Category", ferry_data_category_name(ferry_keychain_item_category(it)));
+        dev_dict_set_str(e, "Category", ferry_device_category_name(ferry_keychain_item_category(it)));
         dev_dict_set_str(e, "agrp", it->agrp);
         dev_dict_set_str(e, "svce", it->svce);
         dev_dict_set_str(e, "acct", it->acct);
@@ -205,8 +205,11 @@ static int count_file(const ferry_device_file_t *f, void *ctx)
     totals_t *t = ctx;
     t->count++;
     t->size += f->size;
-    t->cat_count[f->category]++;
-    t->cat_size[f->category] += f->size;
+    for (int c = 0; c < FERRY_CAT_COUNT; c++)
+        if (f->category == (1u << c)) {
+            t->cat_count[c]++;
+            t->cat_size[c] += f->size;
+        }
     return 0;
 }
 
@@ -220,11 +223,11 @@ static int files(const ferry_device_t *d, plist_t out)
     plist_t f = plist_new_dict(), cats = plist_new_dict();
     dev_dict_set_uint(f, "Count", t.count);
     dev_dict_set_uint(f, "TotalSize", t.size);
-    for (int c = 1; c < FERRY_CAT_COUNT; c++) {
+    for (int c = 0; c < FERRY_CAT_COUNT; c++) {
         plist_t e = plist_new_dict();
         dev_dict_set_uint(e, "Files", t.cat_count[c]);
         dev_dict_set_uint(e, "Size", t.cat_size[c]);
-        plist_dict_set_item(cats, ferry_data_category_name((ferry_data_category_t)c), e);
+        plist_dict_set_item(cats, ferry_policy_category_name(1u << c), e);
     }
     plist_dict_set_item(f, "Categories", cats);
     plist_dict_set_item(out, "Files", f);

@@ -14,12 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *ferry_enrollment_name(ferry_enrollment_t e)
-{
-    static const char *names[] = {"none", "profile-de", "ade", "ue-profile", "ue-account", "de-account"};
-    return (unsigned)e <= FERRY_ENROLL_DE_ACCOUNT ? names[e] : "?";
-}
-
 void ferry_device_free(ferry_device_t *dev)
 {
     if (!dev)
@@ -146,7 +140,7 @@ int dev_check_invariants(const ferry_device_t *dev, const char *what)
     if ((e == FERRY_ENROLL_UE_ACCOUNT || e == FERRY_ENROLL_UE_PROFILE || e == FERRY_ENROLL_DE_ACCOUNT) &&
         !dev->ManagedAppleAccount)
         return ferry_error_set(FERRY_EFORMAT, "%s: Accounts: key 'ManagedAppleAccount' is missing; a %s enrollment needs a "
-                               "signed-in Managed Apple Account", what, ferry_enrollment_name(e));
+                               "signed-in Managed Apple Account", what, ferry_policy_enrollment_name(e));
     return 0;
 }
 

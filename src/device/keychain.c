@@ -29,13 +29,13 @@ int ferry_keychain_protection_class(const char *pdmn)
     return -1;
 }
 
-ferry_data_category_t ferry_keychain_item_category(const ferry_keychain_item_t *it)
+unsigned ferry_keychain_item_category(const ferry_keychain_item_t *it)
 {
     if (!strcmp(it->klass, "genp") && it->svce && !strcmp(it->svce, "AirPort"))
         return FERRY_CAT_WIFI; /* Wi-Fi passwords are generic passwords of the AirPort service */
     if (!strcmp(it->klass, "genp") || !strcmp(it->klass, "inet"))
         return FERRY_CAT_PASSWORDS;
-    return FERRY_CAT_NONE;
+    return 0;
 }
 
 void dev_keychain_item_clear(ferry_keychain_item_t *it)

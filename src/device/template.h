@@ -31,9 +31,8 @@ enum {
     TA_VISION = 1 << 4,   /* visionOS apps */
 };
 
-#define TP(c) (1u << (c)) /* personal data of a B3 category */
-#define TP_ALL (TP(FERRY_CAT_PASSWORDS) | TP(FERRY_CAT_CALL_HISTORY) | TP(FERRY_CAT_HEALTH) | \
-                TP(FERRY_CAT_WEBSITE_HISTORY) | TP(FERRY_CAT_WIFI))
+#define TP(c) (c) /* personal data of a B3 category (FERRY_CAT_* bits) */
+#define TP_ALL FERRY_CAT_B3_ALL
 
 typedef struct {
     const char *name, *summary;

@@ -281,11 +281,11 @@ static void test_every_keychain_key(void **state)
     ferry_device_t *dev = dt_load(d.dir);
     int wifi = 0, pw = 0;
     for (size_t i = 0; i < dev->n_keychain; i++) {
-        ferry_data_category_t c = ferry_keychain_item_category(&dev->keychain[i]);
+        unsigned c = ferry_keychain_item_category(&dev->keychain[i]);
         wifi += c == FERRY_CAT_WIFI;
         pw += c == FERRY_CAT_PASSWORDS;
         if (!strcmp(dev->keychain[i].klass, "cert"))
-            assert_int_equal(c, FERRY_CAT_NONE);
+            assert_int_equal(c, 0);
     }
     assert_true(wifi >= 2 && pw >= 2); /* joined network + profile network; website password + app token */
     ferry_device_free(dev);
@@ -346,29 +346,30 @@ static void test_categories_table(void **state)
     (void)state;
     static const struct {
         const char *domain, *path;
-        ferry_data_category_t cat;
+        unsigned cat;
     } cases[] = {
         {"HomeDomain", "Library/CallHistoryDB/CallHistory.storedata", FERRY_CAT_CALL_HISTORY},
         {"HomeDomain", "Library/Safari/History.db", FERRY_CAT_WEBSITE_HISTORY},
         {"HomeDomain", "Library/Safari/History.db-wal", FERRY_CAT_WEBSITE_HISTORY},
         {"HomeDomain", "Library/Safari/SafariTabs.db", FERRY_CAT_WEBSITE_HISTORY},
-        {"HomeDomain", "Library/Safari/Bookmarks.db", FERRY_CAT_NONE},
+        {"HomeDomain", "Library/Safari/Bookmarks.db", 0},
         {"HealthDomain", "Health/healthdb_secure.sqlite", FERRY_CAT_HEALTH},
         {"KeychainDomain", "keychain-backup.plist", FERRY_CAT_PASSWORDS},
-        {"KeychainDomain", "TrustStore.sqlite3", FERRY_CAT_NONE},
+        {"KeychainDomain", "TrustStore.sqlite3", 0},
         {"SystemPreferencesDomain", "com.apple.wifi.known-networks.plist", FERRY_CAT_WIFI},
         {"SystemPreferencesDomain", "SystemConfiguration/com.apple.wifi.plist", FERRY_CAT_WIFI},
         {"SystemPreferencesDomain", "SystemConfiguration/com.apple.wifi-private-mac-networks.plist", FERRY_CAT_WIFI},
-        {"HomeDomain", "Library/SMS/sms.db", FERRY_CAT_NONE},
-        {"AppDomain-com.example", "Library/CallHistoryDB/x", FERRY_CAT_NONE},
+        {"HomeDomain", "Library/SMS/sms.db", 0},
+        {"AppDomain-com.example", "Library/CallHistoryDB/x", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(ferry_device_file_category(cases[i].domain, cases[i].path), cases[i].cat);
     assert_int_equal(ferry_device_file_protection_class("KeychainDomain", "keychain-backup.plist"), 1);
     assert_int_equal(ferry_device_file_protection_class("HomeDomain", "Library/SMS/sms.db"), 3);
-    assert_string_equal(ferry_data_category_name(FERRY_CAT_CALL_HISTORY), "call-history");
-    assert_string_equal(ferry_data_category_name(FERRY_CAT_WEBSITE_HISTORY), "website-history");
-    assert_string_equal(ferry_enrollment_name(FERRY_ENROLL_DE_ACCOUNT), "de-account");
+    assert_string_equal(ferry_device_category_name(FERRY_CAT_CALL_HISTORY), "call-history");
+    assert_string_equal(ferry_device_category_name(0), "none");
+    assert_int_equal(ferry_device_file_category("CameraRollDomain", "Media/DCIM/100APPLE/IMG_0001.HEIC"),
+                     FERRY_CAT_PHOTOS);
 }
 
 typedef struct {

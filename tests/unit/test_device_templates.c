@@ -78,10 +78,10 @@ static void test_ade_iphone(void **state)
     ferry_device_free(dev);
     assert_true(profile_has_format(p, "signed") && profile_has_format(p, "binary") && profile_has_format(p, "xml"));
     /* personal data in every B3 category */
-    for (int c = 1; c < FERRY_CAT_COUNT; c++) {
+    for (int c = 0; c < FERRY_CAT_COUNT; c++) {
         char path[128];
-        snprintf(path, sizeof path, "Files.Categories.%s.Files", ferry_data_category_name((ferry_data_category_t)c));
-        if (c == FERRY_CAT_PASSWORDS)
+        snprintf(path, sizeof path, "Files.Categories.%s.Files", ferry_policy_category_name(1u << c));
+        if ((1u << c) == FERRY_CAT_PASSWORDS)
             assert_non_null(dt_find(dt_get(p, "Keychain"), "Category", "passwords"));
         else
             assert_true(dt_uint(p, path) > 0);
