@@ -11,6 +11,11 @@
 #include "ferry/common.h"
 
 static const cli_command_t commands[] = {
+    {"info", cmd_info, "what a backup is and holds"},
+    {"ls", cmd_ls, "list a backup's records"},
+    {"cat", cmd_cat, "write one file of a backup to standard output"},
+    {"extract", cmd_extract, "extract a backup's files to a folder"},
+    {"verify", cmd_verify, "check a backup's structure and contents"},
     {NULL, NULL, NULL},
 };
 
