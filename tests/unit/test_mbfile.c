@@ -711,7 +711,7 @@ static void test_wrong_types(void **state)
 static void test_encryption_key_of_43_bytes(void **state)
 {
     (void)state;
-    uint8_t key[FERRY_PREFIXED_KEY_LEN];
+    uint8_t key[FERRY_PREFIXED_KEY_LEN + 1] = {0};
     fill_key(key, 3);
     plist_t p = sample_archive();
     plist_dict_set_item(plist_array_get_item(objects_of(p), 4), "NS.data",
