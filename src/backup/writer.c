@@ -17,6 +17,7 @@
  */
 #include "ferry/backup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -245,6 +246,27 @@ static void remove_db_temporaries(ferry_writer_t *w)
         unlink_quiet(w->dirfd, names[i]);
 }
 
+/* Temporaries with a random suffix (ferry_file_write_atomic's "<name>.tmp-XXXXXX", the encrypted
+ * database's) that a crashed run may have left at the top of the folder. */
+static void remove_stale_atomic_temporaries(ferry_writer_t *w)
+{
+    int fd = openat(w->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    static const char *const prefixes[] = {"Status.plist.tmp-", "Manifest.plist.tmp-", "Info.plist.tmp-",
+                                           ENCRYPTING_DB ".tmp-", "Manifest.db.tmp-"};
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+            if (strncmp(e->d_name, prefixes[i], strlen(prefixes[i])) == 0)
+                unlink_quiet(w->dirfd, e->d_name);
+    closedir(d);
+}
+
 /* Opens, fixes the mode of and fsyncs a file we produced before it is renamed into place. */
 static int sync_file(const char *path)
 {
@@ -327,6 +349,7 @@ static int start_database(ferry_writer_t *w)
     if (!w->building_path || !w->encrypting_path)
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
     remove_db_temporaries(w); /* left by a run that crashed; we hold the folder's lock */
+    remove_stale_atomic_temporaries(w);
     int rc = ferry_manifest_db_create(w->building_path, &w->db);
     if (rc == 0)
         rc = ferry_manifest_db_begin(w->db);
@@ -764,9 +787,40 @@ static int write_manifest_plist(ferry_writer_t *w)
     return rc;
 }
 
+/* Info.plist "Installed Applications": the user apps among Manifest.plist's containers. */
+static plist_t installed_apps(plist_t applications)
+{
+    plist_t arr = plist_new_array();
+    plist_dict_iter it = NULL;
+    plist_dict_new_iter(applications, &it);
+    for (;;) {
+        char *key = NULL;
+        plist_t val = NULL;
+        plist_dict_next_item(applications, it, &key, &val);
+        if (!key)
+            break;
+        plist_t cls = val && plist_get_node_type(val) == PLIST_DICT ? plist_dict_get_item(val, "ContainerContentClass")
+                                                                     : NULL;
+        char *c = NULL;
+        if (cls && plist_get_node_type(cls) == PLIST_STRING)
+            plist_get_string_val(cls, &c);
+        if (c && strcmp(c, "Data/Application") == 0)
+            plist_array_append_item(arr, plist_new_string(key));
+        free(c);
+        free(key);
+    }
+    free(it);
+    return arr;
+}
+
 static int write_info_plist(ferry_writer_t *w)
 {
-    plist_t p = w->info ? w->info : ferry_info_plist_build(&w->ident, NULL, w->date);
+    plist_t p = w->info;
+    if (!p) {
+        plist_t apps = installed_apps(w->applications);
+        p = ferry_info_plist_build(&w->ident, apps, w->date);
+        plist_free(apps);
+    }
     if (!p)
         return ferry_error_set(FERRY_ENOMEM, "cannot build Info.plist");
     /* idevicebackup2 restore aborts without Applications (§15.1 item 1). */
