@@ -326,8 +326,10 @@ int ferry_backup_lookup(ferry_backup_t *b, const char *domain, const char *relpa
 char *ferry_backup_blob_path(const ferry_backup_t *b, const ferry_record_t *rec);
 
 /* Streams a regular file's plaintext. strict=1: a missing blob, bad padding or a length different from
- * mb.size is FERRY_EINTEGRITY (reported by read at EOF). strict=0: size mismatches become warnings. A
- * missing blob with size 0 reads as empty. */
+ * mb.size is FERRY_EINTEGRITY (reported by read at EOF). strict=0: size mismatches become warnings; a
+ * missing blob is logged as a warning and open returns FERRY_ENOTFOUND (there is no content: the caller
+ * skips the file). A missing blob with size 0 reads as empty. A truncated blob, bad padding, or a blob
+ * that is a symbolic link (FERRY_EUNSAFE) is an error in both modes. */
 typedef struct ferry_file_reader ferry_file_reader_t;
 int ferry_backup_file_open(ferry_backup_t *b, const ferry_record_t *rec, int strict, ferry_file_reader_t **out);
 /* Bytes read, 0 at a clean end, negative on error. */
