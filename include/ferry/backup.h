@@ -386,7 +386,8 @@ typedef struct {
     const char *password;         /* NULL = unencrypted */
     size_t password_len;
     ferry_keybag_params_t kdf;    /* for a new keybag */
-    const ferry_keybag_t *keybag; /* an unlocked keybag to use instead of creating one, or NULL */
+    const ferry_keybag_t *keybag; /* an unlocked keybag to use instead of creating one, or NULL (copied;
+                                     the backup is then encrypted exactly when password is set) */
     int64_t date;                 /* 0 = now */
     int is_full_backup;
 } ferry_writer_opts_t;
@@ -414,7 +415,9 @@ int ferry_writer_open(const char *udid_dir, const ferry_writer_opts_t *opts, fer
 int ferry_writer_add_dir(ferry_writer_t *w, const char *domain, const char *relpath, const ferry_file_meta_t *m);
 int ferry_writer_add_symlink(ferry_writer_t *w, const char *domain, const char *relpath, const char *target,
                              const ferry_file_meta_t *m);
-/* A regular file streamed in pieces: begin, write..., end. One file open at a time. */
+/* A regular file streamed in pieces: begin, write..., end. One file open at a time, and no other entry
+ * may be added while it is open. After a failed write the file can only be ended, which discards it
+ * (its blob is removed, nothing is indexed) and returns the error; the writer stays usable. */
 int ferry_writer_file_begin(ferry_writer_t *w, const char *domain, const char *relpath, const ferry_file_meta_t *m,
                             ferry_writer_file_t **f);
 int ferry_writer_file_write(ferry_writer_file_t *f, const void *buf, size_t len);
