@@ -171,8 +171,10 @@ int ferry_manifest_db_open(const char *path, ferry_manifest_db_t **out)
 static int exec(ferry_manifest_db_t *m, const char *sql, const char *what)
 {
     char *err = NULL;
-    if (sqlite3_exec(m->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        int code = ferry_error_set(FERRY_EIO, "cannot %s in %s: %s", what, m->path, err ? err : "unknown error");
+    int rc = sqlite3_exec(m->db, sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK) {
+        int code = ferry_error_set(rc == SQLITE_FULL ? FERRY_ENOSPC : FERRY_EIO, "cannot %s in %s: %s", what, m->path,
+                                   err ? err : "unknown error");
         sqlite3_free(err);
         return code;
     }

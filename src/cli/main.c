@@ -30,6 +30,8 @@ static void usage(FILE *out)
 int cli_fail(int code)
 {
     fprintf(stderr, "ferry: %s\n", ferry_error_last()[0] ? ferry_error_last() : ferry_error_name(code));
+    if (code == FERRY_ELIMIT)
+        fprintf(stderr, "ferry: if you trust this backup, raise the cap with --kdf-max-iterations N\n");
     switch (code) {
     case FERRY_EPASSWORD: return EXIT_PASSWORD;
     case FERRY_EINTEGRITY:
