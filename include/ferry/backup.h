@@ -254,6 +254,8 @@ typedef struct {
 typedef struct ferry_db_iter ferry_db_iter_t;
 /* domain NULL = all domains. */
 int ferry_db_iter_new(ferry_manifest_db_t *db, const char *domain, ferry_db_iter_t **out);
+/* Only the rows of one (domain, relativePath), for lookups. */
+int ferry_db_iter_new_path(ferry_manifest_db_t *db, const char *domain, const char *relpath, ferry_db_iter_t **out);
 /* 1 = a row, 0 = end, negative = error. */
 int ferry_db_iter_next(ferry_db_iter_t *it, ferry_db_row_t *row);
 void ferry_db_iter_free(ferry_db_iter_t *it);
