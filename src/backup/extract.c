@@ -418,54 +418,27 @@ static int extract_dir(xctx_t *x, const ferry_record_t *rec, const char *full, s
     return 0;
 }
 
-/* Lenient mode: a missing blob of a non-empty file is a warning and the row is skipped. 1 = skipped. */
-static int lenient_missing_blob(xctx_t *x, const ferry_record_t *rec, const char *full)
+static int copy_content(xctx_t *x, ferry_file_reader_t *r, int fd, const char *full, uint64_t *total)
 {
-    if (!x->lenient || rec->mb.size <= 0)
-        return 0;
-    char *blob = ferry_backup_blob_path(x->b, rec);
-    if (!blob)
-        return 0;
-    struct stat st;
-    int missing = lstat(blob, &st) != 0 && errno == ENOENT;
-    free(blob);
-    if (!missing)
-        return 0;
-    ferry_log(FERRY_LOG_WARN, "%s (fileID %s): the blob is missing (Size %lld); not extracted", full, rec->fileid,
-              (long long)rec->mb.size);
-    x->st->skipped++;
-    return 1;
-}
-
-static int copy_content(xctx_t *x, const ferry_record_t *rec, int fd, const char *full)
-{
-    ferry_file_reader_t *r = NULL;
-    int rc = ferry_backup_file_open(x->b, rec, !x->lenient, &r);
-    if (rc)
-        return rc;
-    uint64_t total = 0;
     for (;;) {
         ssize_t n = ferry_file_reader_read(r, x->buf, COPY_BUF_SIZE);
-        if (n < 0) {
-            rc = (int)n;
-            break;
-        }
+        if (n < 0)
+            return (int)n;
         if (n == 0)
             break;
-        if ((rc = ferry_write_full(fd, x->buf, (size_t)n, full)) != 0)
-            break;
-        total += (uint64_t)n;
+        int rc = ferry_write_full(fd, x->buf, (size_t)n, full);
+        if (rc)
+            return rc;
+        *total += (uint64_t)n;
     }
-    ferry_file_reader_close(r);
-    if (rc == 0)
-        x->st->bytes += total;
-    return rc;
+    return 0;
 }
 
-static int extract_file(xctx_t *x, const ferry_record_t *rec, const char *full, size_t parent_len, const char *name)
+/* Streams the content into a temporary file in the target directory, applies mode and mtime, and
+ * renames it over the destination (which replaces a file or a planted symlink, never follows it). */
+static int write_file(xctx_t *x, const ferry_record_t *rec, ferry_file_reader_t *r, const char *full,
+                      size_t parent_len, const char *name)
 {
-    if (lenient_missing_blob(x, rec, full))
-        return 0;
     int dirfd;
     int rc = get_dir(x, full, parent_len, 1, &dirfd);
     if (rc)
@@ -481,7 +454,8 @@ static int extract_file(xctx_t *x, const ferry_record_t *rec, const char *full, 
     }
     if (fd < 0)
         return ferry_error_set(FERRY_EIO, "cannot create a temporary file for %s", full);
-    rc = copy_content(x, rec, fd, full);
+    uint64_t total = 0;
+    rc = copy_content(x, r, fd, full, &total);
     struct timespec ts[2];
     row_times(rec->mb.mtime, ts);
     if (rc == 0 && fchmod(fd, (mode_t)rec->mb.mode & 0777) != 0)
@@ -492,12 +466,30 @@ static int extract_file(xctx_t *x, const ferry_record_t *rec, const char *full, 
         rc = ferry_error_errno("cannot write %s", full);
     if (rc == 0 && renameat(dirfd, tmp, dirfd, name) != 0)
         rc = ferry_error_errno("cannot move the extracted file into place at %s", full);
-    if (rc) {
+    if (rc)
         unlinkat(dirfd, tmp, 0);
-        return rc;
+    else
+        x->st->bytes += total;
+    return rc;
+}
+
+/* The content is opened first: in lenient mode a missing blob of a non-empty file is FERRY_ENOTFOUND,
+ * already logged as a warning by the reader, and the row is skipped without touching OUT. */
+static int extract_file(xctx_t *x, const ferry_record_t *rec, const char *full, size_t parent_len, const char *name)
+{
+    ferry_file_reader_t *r = NULL;
+    int rc = ferry_backup_file_open(x->b, rec, !x->lenient, &r);
+    if (rc == FERRY_ENOTFOUND && x->lenient) {
+        x->st->skipped++;
+        return 0;
     }
-    x->st->files++;
-    return 0;
+    if (rc)
+        return rc;
+    rc = write_file(x, rec, r, full, parent_len, name);
+    ferry_file_reader_close(r);
+    if (rc == 0)
+        x->st->files++;
+    return rc;
 }
 
 static int extract_symlink(xctx_t *x, const ferry_record_t *rec, const char *full, size_t parent_len,
