@@ -661,8 +661,7 @@ int ferry_backup_extract(ferry_backup_t *b, const char *out_dir, const ferry_ext
         if (n == 0)
             break;
         rows++;
-        if (n < 0) {
-            ferry_error_wrap(n, "row refused");
+        if (n < 0) { /* the iterator's message names the row and the reason */
             row_failed(&x, n);
             if (is_fatal(n))
                 break;

@@ -313,7 +313,7 @@ static int check_records(vctx_t *v, ferry_backup_t *b, const ferry_verify_opts_t
             break;
         }
         if (n < 0) {
-            finding(v, FERRY_VERIFY_PROBLEM, "Manifest.db", "refused row: %s", ferry_error_last());
+            finding(v, FERRY_VERIFY_PROBLEM, "Manifest.db", "%s", ferry_error_last());
             continue;
         }
         char *what = ferry_path_join(rec->domain, rec->relative_path);
