@@ -216,8 +216,7 @@ static int refill(ferry_file_reader_t *r)
         r->at_eof = 1;
         rc = ferry_cbc_final(r->cbc, r->out, &ol);
         if (rc != 0)
-            return ferry_error_wrap(rc, "cannot decrypt %s (blob %s): the wrong key or a damaged blob", r->name,
-                                    r->path);
+            return ferry_error_wrap(rc, "cannot decrypt %s (blob %s)", r->name, r->path);
     } else if ((rc = ferry_cbc_update(r->cbc, r->in, (size_t)n, r->out, &ol)) != 0) {
         return ferry_error_wrap(rc, "cannot decrypt %s (blob %s)", r->name, r->path);
     }

@@ -105,32 +105,29 @@ static ferry_manifest_db_t *db_new(const char *path)
     return m;
 }
 
-/* Files must be a real table with the five columns ferry reads. */
+/* Files must be a real table (not a view) with the five columns ferry reads. */
 static int check_files_table(ferry_manifest_db_t *m)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(m->db, "SELECT type FROM sqlite_master WHERE name = 'Files'", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return ferry_error_set(FERRY_EFORMAT, "%s is not a Manifest.db (%s)", m->path, sqlite3_errmsg(m->db));
-    rc = sqlite3_step(st);
-    int is_table = rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT &&
-                   strcmp((const char *)sqlite3_column_text(st, 0), "table") == 0;
-    int ok_step = rc == SQLITE_ROW || rc == SQLITE_DONE;
-    const char *err = ok_step ? NULL : sqlite3_errmsg(m->db);
-    if (!ok_step) {
-        int code = ferry_error_set(FERRY_EFORMAT, "%s is not a Manifest.db (%s)", m->path, err);
+    int rc = sqlite3_prepare_v2(m->db, "SELECT type = 'table' FROM sqlite_master WHERE name = 'Files'", -1, &st,
+                                NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    int is_table = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        rc = ferry_error_set(FERRY_EFORMAT, "%s is not a Manifest.db (%s)", m->path, sqlite3_errmsg(m->db));
         sqlite3_finalize(st);
-        return code;
+        return rc;
     }
     sqlite3_finalize(st);
     if (!is_table)
         return ferry_error_set(FERRY_EFORMAT, "%s is not a Manifest.db (it has no Files table)", m->path);
     rc = sqlite3_prepare_v2(m->db, "SELECT fileID, domain, relativePath, flags, file FROM Files LIMIT 0", -1,
                             &st, NULL);
-    if (rc != SQLITE_OK)
-        return ferry_error_set(FERRY_EFORMAT, "%s is not a Manifest.db (the Files table: %s)", m->path,
-                               sqlite3_errmsg(m->db));
     sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return ferry_error_set(FERRY_EFORMAT, "%s is not a Manifest.db (its Files table: %s)", m->path,
+                               sqlite3_errmsg(m->db));
     return 0;
 }
 

@@ -117,8 +117,10 @@ static int record_from_row(const ferry_db_row_t *row, ferry_record_t *rec)
         char name[41];
         row_name(row, name);
         ferry_record_clear(rec);
-        return ferry_error_wrap(rc, "refusing Manifest.db row %s (%.*s/%.*s)", name, (int)(row->domain_len > 200 ? 200 : row->domain_len),
-                                row->domain, (int)(row->relpath_len > 300 ? 300 : row->relpath_len), row->relpath);
+        int dl = (int)(row->domain_len > 200 ? 200 : row->domain_len);
+        int rl = (int)(row->relpath_len > 300 ? 300 : row->relpath_len);
+        return ferry_error_wrap(rc, "refusing Manifest.db row %s (%.*s/%.*s)", name, dl, row->domain, rl,
+                                row->relpath);
     }
     return 0;
 }

@@ -235,7 +235,8 @@ static void test_create_schema_and_inserts(void **state)
     sqlite3 *s = NULL;
     assert_int_equal(sqlite3_open_v2(path, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     static const struct { const char *name, *sql; } want[] = {
-        {"Files", "CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, file BLOB)"},
+        {"Files", "CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, "
+                  "file BLOB)"},
         {"FilesDomainIdx", "CREATE INDEX FilesDomainIdx ON Files(domain)"},
         {"FilesRelativePathIdx", "CREATE INDEX FilesRelativePathIdx ON Files(relativePath)"},
         {"FilesFlagsIdx", "CREATE INDEX FilesFlagsIdx ON Files(flags)"},

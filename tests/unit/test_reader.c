@@ -281,6 +281,49 @@ static void test_passwords_and_kek(void **state)
     free(dir);
 }
 
+/* Before iOS 10.2 an encrypted backup had no ManifestKey and a plaintext Manifest.db (§4.2): made
+ * here from the encrypted reference by decrypting its database and dropping the key. */
+static char *copy_reference(const char *rel, char **tmp);
+
+static void test_encrypted_without_manifest_key(void **state)
+{
+    (void)state;
+    char *tmp = NULL, *json = NULL;
+    char *dir = copy_reference(REF_ENC, &tmp);
+    if (!dir)
+        skip();
+    free(ref_udid_dir(REF_ENC, &json));
+    ferry_backup_t *b = rt_open(dir, "test1234");
+    const ferry_manifest_plist_t *m = ferry_backup_manifest(b);
+    assert_non_null(m);
+    assert_true(m->has_manifest_key);
+    uint8_t dbkey[32];
+    uint32_t clas = 0;
+    assert_int_equal(ferry_keybag_unwrap_prefixed(ferry_backup_keybag(b), m->manifest_key, dbkey, &clas), 0);
+    assert_int_equal(clas, 4);
+    ferry_backup_close(b);
+    char *db = ferry_path_join(dir, "Manifest.db");
+    assert_int_equal(ferry_manifest_db_decrypt_file(db, db, dbkey), 0);
+    char *mp = ferry_path_join(dir, "Manifest.plist");
+    plist_t p = NULL;
+    assert_int_equal(ferry_plist_read_file(mp, 0, &p), 0);
+    plist_dict_remove_item(p, "ManifestKey");
+    assert_int_equal(ferry_plist_write_file(mp, p, 0), 0);
+    plist_free(p);
+
+    b = rt_open(dir, "test1234");
+    assert_true(ferry_backup_is_encrypted(b));
+    assert_false(ferry_backup_manifest(b)->has_manifest_key);
+    rt_check_listing(b, json);
+    ferry_backup_close(b);
+    tu_rmtree(tmp);
+    free(tmp);
+    free(mp);
+    free(db);
+    free(json);
+    free(dir);
+}
+
 /* ---- hostile rows ------------------------------------------------------------------------------ */
 
 #define PLIST_ID "3320889f87c145bee648c0b5c5078fbf503e49a7" /* HomeDomain Library/Preferences/com.example.test.plist */
@@ -656,6 +699,7 @@ int main(void)
         cmocka_unit_test(test_reference_encrypted_dpic1000),
         cmocka_unit_test(test_reference_negative_unpadded_manifest_db),
         cmocka_unit_test(test_passwords_and_kek),
+        cmocka_unit_test(test_encrypted_without_manifest_key),
         cmocka_unit_test(test_hostile_relative_path_traversal),
         cmocka_unit_test(test_hostile_absolute_path),
         cmocka_unit_test(test_hostile_domain_with_slash),
