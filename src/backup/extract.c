@@ -668,7 +668,8 @@ int ferry_backup_extract(ferry_backup_t *b, const char *out_dir, const ferry_ext
             continue;
         }
         if ((rc = extract_record(&x, rec)) != 0) {
-            ferry_error_wrap(rc, "%s/%s (fileID %s) not extracted", rec->domain, rec->relative_path, rec->fileid);
+            ferry_error_wrap(rc, "%s%s%s (fileID %s) not extracted", rec->domain, *rec->relative_path ? "/" : "",
+                             rec->relative_path, rec->fileid);
             row_failed(&x, rc);
             if (is_fatal(rc))
                 break;
