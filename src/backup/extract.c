@@ -344,7 +344,7 @@ static int get_dir(xctx_t *x, const char *path, size_t len, int create, int *out
         size_t clen = end ? (size_t)(end - (copy + pos)) : len - pos;
         char saved = copy[pos + clen];
         copy[pos + clen] = '\0';
-        int next;
+        int next = -1;
         rc = open_subdir(cur, copy + pos, create, copy, &next);
         copy[pos + clen] = saved;
         if (cur != x->root_fd && cur != x->cache_fd)

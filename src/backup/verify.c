@@ -238,7 +238,16 @@ static int check_blob(vctx_t *v, ferry_backup_t *b, const ferry_record_t *rec, c
     }
     struct stat st;
     int ok = 0;
-    if (lstat(path, &st) != 0) {
+    /* lstat does not follow the last component only: the bucket must be a real directory too, as the
+     * reader requires. */
+    char bucket[3] = {rec->fileid[0], rec->fileid[1], '\0'};
+    char *bpath = ferry_path_join(v->dir, bucket);
+    int bucket_bad = bpath && lstat(bpath, &st) == 0 && !S_ISDIR(st.st_mode);
+    free(bpath);
+    if (bucket_bad) {
+        finding(v, FERRY_VERIFY_PROBLEM, what, "%s (fileID %s): bucket %s is a symlink or not a directory", what,
+                rec->fileid, bucket);
+    } else if (lstat(path, &st) != 0) {
         if (errno != ENOENT)
             finding(v, FERRY_VERIFY_PROBLEM, what, "%s (fileID %s): blob %.2s/%s cannot be examined: %s", what,
                     rec->fileid, rec->fileid, rec->fileid, strerror(errno));

@@ -3,8 +3,8 @@
  * verify clean; the NEGATIVE fixture fails on its unpadded Manifest.db; the real mvt backup reports
  * the counts of fixtures README §5; a wrong password is FERRY_EPASSWORD; and each kind of damage to a
  * good backup (a deleted, truncated or corrupted blob, an unfinished or missing Status.plist, a
- * missing Info.plist or Manifest.plist key, a refused row, a Manifest.db of random bytes, an orphan
- * blob) is reported with a message that names it.
+ * missing Info.plist or Manifest.plist key, a bucket that is a symlink, a refused row, a Manifest.db of
+ * random bytes, an orphan blob) is reported with a message that names it.
  */
 #include "testutil.h"
 
@@ -464,6 +464,34 @@ static void test_verify_orphans_are_warnings(void **state)
     expect_damage(NULL, damage_orphan, "unexpected file 'stray.txt'", "stray", 0);
 }
 
+/* A bucket directory replaced by a symlink to a copy elsewhere: the blob is "there" only through it. */
+static void test_verify_bucket_symlink(void **state)
+{
+    (void)state;
+    char *t = tu_mkdtemp();
+    char *udid = write_backup(t, NULL);
+    char id[41];
+    ferry_fileid("HomeDomain", "Library/a.txt", id);
+    char bucket[3] = {id[0], id[1], 0};
+    char *bdir = cat(udid, bucket), *moved = cat(t, "moved");
+    assert_int_equal(rename(bdir, moved), 0);
+    assert_int_equal(symlink(moved, bdir), 0);
+    for (int decrypt = 0; decrypt <= 1; decrypt++) {
+        vrun_t r = verify(udid, NULL, decrypt);
+        assert_int_equal(r.rc, FERRY_EINTEGRITY);
+        char *needle = NULL;
+        assert_true(asprintf(&needle, "HomeDomain/Library/a.txt (fileID %s): bucket %s is a symlink", id, bucket) > 0);
+        the_problem(r.f, needle);
+        free(needle);
+        findings_free(r.f);
+    }
+    tu_rmtree(t);
+    free(t);
+    free(udid);
+    free(bdir);
+    free(moved);
+}
+
 /* A refused row (its fileID is not the hash) and a Manifest.db of random bytes. */
 static void test_verify_refused_row_and_random_db(void **state)
 {
@@ -517,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_verify_info_plist_missing),
         cmocka_unit_test(test_verify_manifest_plist_required_key),
         cmocka_unit_test(test_verify_orphans_are_warnings),
+        cmocka_unit_test(test_verify_bucket_symlink),
         cmocka_unit_test(test_verify_refused_row_and_random_db),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
