@@ -22,27 +22,30 @@ export FERRY_BACKUP_PASSWORD="$FERRY_DEMO_PW"
 step "What is this backup?" "ferry info $BK"
 "$FERRY" info "$BK"
 step "Its first records" "ferry ls $BK | head"
-"$FERRY" ls "$BK" | head -n 12
+"$FERRY" ls "$BK" > "$LAB/ls.txt"
+head -n 12 "$LAB/ls.txt"
 step "One file, decrypted on the fly" "ferry cat $BK DOMAIN PATH"
 "$FERRY" ls "$BK" --json | python3 -c '
 import json,sys
-r=[x for x in json.load(sys.stdin)["records"] if x["flags"]==1 and x["size"]<400][0]
+r=[x for x in json.load(sys.stdin)["records"] if x["flags"]==1 and 16<=x["size"]<400][0]
 print(r["domain"]); print(r["relativePath"])' > "$LAB/pick"
 DOM=$(sed -n 1p "$LAB/pick"); REL=$(sed -n 2p "$LAB/pick")
 printf '(picked %s / %s)\n' "$DOM" "$REL"
-"$FERRY" cat "$BK" "$DOM" "$REL" | od -A d -t x1 | head -n 4
+"$FERRY" cat "$BK" "$DOM" "$REL" > "$LAB/cat.bin"
+od -A d -t x1 "$LAB/cat.bin" | sed -n 1,4p
 step "Extract everything (modes, mtimes, safe symlinks)" "ferry extract $BK $LAB/demo-extract"
 "$FERRY" extract "$BK" "$LAB/demo-extract"
-find "$LAB/demo-extract" -maxdepth 2 | head -n 8
+find "$LAB/demo-extract" -maxdepth 2 > "$LAB/tree.txt"
+sed -n 1,8p "$LAB/tree.txt"
 step "Verify: structure, records, blobs, and every file decrypted against its record" "ferry verify $BK"
 "$FERRY" verify "$BK"
 step "A damaged blob is found and named" "truncate one blob; ferry verify $BK"
-victim=$(find "$BK" -path '*/[0-9a-f][0-9a-f]/*' -type f -size +1k | head -n 1)
+victim=$(find "$BK" -path '*/[0-9a-f][0-9a-f]/*' -type f -size +1k | sort | sed -n 1p)
 truncate -s 100 "$victim"
 "$FERRY" verify "$BK" || echo "(exit $? : verify reports the problem)"
 unset FERRY_BACKUP_PASSWORD
 
-FIX="$(dirname "$0")/../../shared/fixtures"
+FIX="$(realpath -m "$(dirname "$0")/../../shared/fixtures")"
 if [ -d "$FIX/reference" ]; then
     step "A wrong password is refused before any file is touched" "ferry ls reference/encrypted_pw_test1234_dpic1000"
     FERRY_BACKUP_PASSWORD=not-it "$FERRY" ls "$FIX"/reference/encrypted_pw_test1234_dpic1000/ || echo "(exit $?)"

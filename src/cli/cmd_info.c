@@ -59,25 +59,75 @@ static void format_date(int has, int64_t t, char *out, size_t n)
 
 static const char *or_dash(const char *s) { return s ? s : "-"; }
 
+/* Who the backup is from: Manifest.plist's Lockdown values (written by the device), or the host's
+ * Info.plist when there is no Manifest.plist (decrypted copies such as mvt's). */
+typedef struct {
+    const char *udid, *device_name, *product_type, *product_version, *build_version, *serial_number;
+    int has_date;
+    int64_t date;
+} info_ident_t;
+
+static const char *info_string(plist_t info, const char *key)
+{
+    plist_t n = info ? plist_dict_get_item(info, key) : NULL;
+    if (!n || plist_get_node_type(n) != PLIST_STRING)
+        return NULL;
+    return plist_get_string_ptr(n, NULL);
+}
+
+static void ident_fill(ferry_backup_t *b, info_ident_t *id)
+{
+    const ferry_manifest_plist_t *m = ferry_backup_manifest(b);
+    plist_t info = ferry_backup_info_plist(b);
+    memset(id, 0, sizeof *id);
+    if (m) {
+        id->udid = m->udid;
+        id->device_name = m->device_name;
+        id->product_type = m->product_type;
+        id->product_version = m->product_version;
+        id->build_version = m->build_version;
+        id->serial_number = m->serial_number;
+        id->has_date = m->has_date;
+        id->date = m->date;
+    }
+    if (!id->udid)
+        id->udid = info_string(info, "Target Identifier");
+    if (!id->device_name)
+        id->device_name = info_string(info, "Device Name");
+    if (!id->product_type)
+        id->product_type = info_string(info, "Product Type");
+    if (!id->product_version)
+        id->product_version = info_string(info, "Product Version");
+    if (!id->build_version)
+        id->build_version = info_string(info, "Build Version");
+    if (!id->serial_number)
+        id->serial_number = info_string(info, "Serial Number");
+    if (!id->has_date && info)
+        id->has_date = ferry_plist_get_date(info, "Last Backup Date", &id->date) == 0;
+    ferry_error_clear();
+}
+
 static void print_json(ferry_backup_t *b, const info_counts_t *c)
 {
     const ferry_manifest_plist_t *m = ferry_backup_manifest(b);
     const ferry_status_plist_t *s = ferry_backup_status(b);
+    info_ident_t id;
+    ident_fill(b, &id);
     char date[32];
     cli_json_t j;
     cli_json_init(&j, stdout);
     cli_json_object_begin(&j);
     cli_json_kv_string(&j, "path", ferry_backup_dir(b));
     cli_json_kv_bool(&j, "encrypted", ferry_backup_is_encrypted(b));
-    cli_json_kv_string(&j, "udid", m ? m->udid : NULL);
-    cli_json_kv_string(&j, "deviceName", m ? m->device_name : NULL);
-    cli_json_kv_string(&j, "productType", m ? m->product_type : NULL);
-    cli_json_kv_string(&j, "productVersion", m ? m->product_version : NULL);
-    cli_json_kv_string(&j, "buildVersion", m ? m->build_version : NULL);
-    cli_json_kv_string(&j, "serialNumber", m ? m->serial_number : NULL);
+    cli_json_kv_string(&j, "udid", id.udid);
+    cli_json_kv_string(&j, "deviceName", id.device_name);
+    cli_json_kv_string(&j, "productType", id.product_type);
+    cli_json_kv_string(&j, "productVersion", id.product_version);
+    cli_json_kv_string(&j, "buildVersion", id.build_version);
+    cli_json_kv_string(&j, "serialNumber", id.serial_number);
     cli_json_kv_string(&j, "manifestVersion", m ? m->version : NULL);
-    format_date(m && m->has_date, m ? m->date : 0, date, sizeof date);
-    cli_json_kv_string(&j, "date", m && m->has_date ? date : NULL);
+    format_date(id.has_date, id.date, date, sizeof date);
+    cli_json_kv_string(&j, "date", id.has_date ? date : NULL);
     cli_json_kv_bool(&j, "wasPasscodeSet", m ? m->was_passcode_set : 0);
     cli_json_kv_string(&j, "snapshotState", s ? s->snapshot_state : NULL);
     cli_json_kv_string(&j, "backupState", s ? s->backup_state : NULL);
@@ -100,14 +150,16 @@ static void print_human(ferry_backup_t *b, const info_counts_t *c)
 {
     const ferry_manifest_plist_t *m = ferry_backup_manifest(b);
     const ferry_status_plist_t *s = ferry_backup_status(b);
+    info_ident_t id;
+    ident_fill(b, &id);
     char date[32];
-    format_date(m && m->has_date, m ? m->date : 0, date, sizeof date);
+    format_date(id.has_date, id.date, date, sizeof date);
     printf("Backup          %s\n", ferry_backup_dir(b));
-    printf("Device          %s (%s, iOS %s, build %s)\n", or_dash(m ? m->device_name : NULL),
-           or_dash(m ? m->product_type : NULL), or_dash(m ? m->product_version : NULL),
-           or_dash(m ? m->build_version : NULL));
-    printf("UDID            %s\n", or_dash(m ? m->udid : NULL));
-    printf("Serial number   %s\n", or_dash(m ? m->serial_number : NULL));
+    printf("Device          %s (%s, iOS %s, build %s)\n", or_dash(id.device_name),
+           or_dash(id.product_type), or_dash(id.product_version),
+           or_dash(id.build_version));
+    printf("UDID            %s\n", or_dash(id.udid));
+    printf("Serial number   %s\n", or_dash(id.serial_number));
     printf("Date            %s\n", date);
     printf("Encrypted       %s\n", ferry_backup_is_encrypted(b) ? "yes" : "no");
     printf("Passcode set    %s\n", m && m->was_passcode_set ? "yes" : "no");
