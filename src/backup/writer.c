@@ -28,65 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WRITER_CHUNK (1u << 20)            /* largest piece encrypted or read at once */
-#define BUILDING_DB ".Manifest.db.building"
-#define ENCRYPTING_DB ".Manifest.db.encrypting"
-#define MANIFEST_CLASS 4                   /* ManifestKey is wrapped with class 4 (§6.5) */
-#define DEFAULT_UID 501
-#define DEFAULT_FILE_CLASS 3
-
-/* The set of fileIDs already in the backup, so that a duplicate path is refused before its blob
- * overwrites the first one. Open addressing over the 20 SHA-1 bytes, which are uniform already. */
-typedef struct {
-    uint8_t id[20];
-    uint8_t used;
-} idslot_t;
-
-typedef struct {
-    idslot_t *slots;
-    size_t cap, count; /* cap is a power of two; count <= cap / 2 */
-} idset_t;
-
-struct ferry_writer_file {
-    ferry_writer_t *w;
-    int active;
-    int fd;
-    int err;                       /* first write error; the file can then only be ended (discarded) */
-    char fileid[41];
-    uint8_t idbin[20];
-    char tmpname[64];              /* "ab/.<fileID>.part", relative to the UDID directory */
-    char *domain, *relpath;
-    ferry_file_meta_t meta;        /* meta.xattrs points into xattrs */
-    uint8_t *xattrs;
-    int32_t pclass;
-    int64_t size;
-    ferry_cbc_t *cbc;
-    uint8_t ekey[FERRY_PREFIXED_KEY_LEN];
-};
-
-struct ferry_writer {
-    char *dir;
-    int dirfd;
-    int encrypted;
-    int committed, dead;
-    ferry_keybag_t *kb;
-    uint8_t *kb_bytes;
-    size_t kb_len;
-    uint8_t dbkey[FERRY_KEY_LEN];
-    ferry_manifest_db_t *db;
-    char *building_path, *encrypting_path;
-    plist_t status, applications, info;
-    ferry_device_ident_t ident;
-    char *ident_strs[7];
-    int64_t date;
-    int is_full;
-    int64_t next_inode;
-    uint8_t buckets[32];           /* bit per bucket directory known to exist */
-    idset_t ids;
-    uint8_t *cbuf;                 /* ciphertext: WRITER_CHUNK + one block */
-    uint8_t *rbuf;                 /* source reads of add_file_path, allocated on first use */
-    ferry_writer_file_t file;      /* the one file that may be open */
-};
+#include "writer_internal.h"
 
 /* ---- fileID set -------------------------------------------------------------------------------- */
 
@@ -145,7 +87,7 @@ static int64_t now_or(int64_t t)
 
 /* Validates an entry's names and the writer's state; fills the fileID (hex and binary) and refuses a
  * path already in the backup. */
-static int check_entry(ferry_writer_t *w, const char *domain, const char *relpath, int needs_name,
+int writer_check_entry(ferry_writer_t *w, const char *domain, const char *relpath, int needs_name,
                        char fileid[41], uint8_t idbin[20])
 {
     if (!w || !domain || !relpath)
@@ -174,7 +116,7 @@ static int check_entry(ferry_writer_t *w, const char *domain, const char *relpat
 }
 
 /* The MBFile of an entry, with the defaults of backup.h for zero fields. Borrowed pointers only. */
-static void fill_mbfile(ferry_writer_t *w, ferry_mbfile_t *mb, const char *relpath, int32_t type_bits,
+void writer_fill_mbfile(ferry_writer_t *w, ferry_mbfile_t *mb, const char *relpath, int32_t type_bits,
                         int32_t def_perm, int32_t def_class, const ferry_file_meta_t *m)
 {
     static const ferry_file_meta_t zero;
@@ -197,7 +139,7 @@ static void fill_mbfile(ferry_writer_t *w, ferry_mbfile_t *mb, const char *relpa
     mb->bsd_flags = m->bsd_flags;
 }
 
-static int insert_row(ferry_writer_t *w, const char *fileid, const uint8_t idbin[20], const char *domain,
+int writer_insert_row(ferry_writer_t *w, const char *fileid, const uint8_t idbin[20], const char *domain,
                       const char *relpath, int flags, const ferry_mbfile_t *mb)
 {
     uint8_t *enc = NULL;
@@ -212,7 +154,7 @@ static int insert_row(ferry_writer_t *w, const char *fileid, const uint8_t idbin
     return 0;
 }
 
-static int ensure_bucket(ferry_writer_t *w, const char *fileid)
+int writer_ensure_bucket(ferry_writer_t *w, const char *fileid)
 {
     uint8_t b;
     ferry_hex_decode(fileid, &b, 1);
@@ -231,7 +173,7 @@ static int ensure_bucket(ferry_writer_t *w, const char *fileid)
     return 0;
 }
 
-static void unlink_quiet(int dirfd, const char *name)
+void writer_unlink_quiet(int dirfd, const char *name)
 {
     if (unlinkat(dirfd, name, 0) != 0 && errno != ENOENT)
         ferry_log(FERRY_LOG_WARN, "cannot remove the temporary file %s: %s", name, strerror(errno));
@@ -243,7 +185,7 @@ static void remove_db_temporaries(ferry_writer_t *w)
     static const char *const names[] = {BUILDING_DB, BUILDING_DB "-journal", BUILDING_DB "-wal",
                                         BUILDING_DB "-shm", ENCRYPTING_DB};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        unlink_quiet(w->dirfd, names[i]);
+        writer_unlink_quiet(w->dirfd, names[i]);
 }
 
 /* Temporaries with a random suffix (ferry_file_write_atomic's "<name>.tmp-XXXXXX", the encrypted
@@ -263,7 +205,7 @@ static void remove_stale_atomic_temporaries(ferry_writer_t *w)
     while ((e = readdir(d)) != NULL)
         for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
             if (strncmp(e->d_name, prefixes[i], strlen(prefixes[i])) == 0)
-                unlink_quiet(w->dirfd, e->d_name);
+                writer_unlink_quiet(w->dirfd, e->d_name);
     closedir(d);
 }
 
@@ -434,14 +376,14 @@ int ferry_writer_open(const char *udid_dir, const ferry_writer_opts_t *opts, fer
 }
 
 /* Drops the open file: its temporary blob is removed and nothing is indexed. */
-static void file_discard(ferry_writer_file_t *f)
+void writer_file_discard(ferry_writer_file_t *f)
 {
     if (f->fd >= 0) {
         close(f->fd);
         f->fd = -1;
     }
     if (f->active)
-        unlink_quiet(f->w->dirfd, f->tmpname);
+        writer_unlink_quiet(f->w->dirfd, f->tmpname);
     ferry_cbc_free(f->cbc);
     f->cbc = NULL;
     free(f->domain);
@@ -459,7 +401,7 @@ void ferry_writer_free(ferry_writer_t *w)
     if (!w)
         return;
     if (w->file.active)
-        file_discard(&w->file);
+        writer_file_discard(&w->file);
     if (w->db) {
         ferry_manifest_db_close(w->db);
         w->db = NULL;
@@ -498,12 +440,12 @@ int ferry_writer_add_dir(ferry_writer_t *w, const char *domain, const char *relp
 {
     char fileid[41];
     uint8_t idbin[20];
-    int rc = check_entry(w, domain, relpath, 0, fileid, idbin);
+    int rc = writer_check_entry(w, domain, relpath, 0, fileid, idbin);
     if (rc)
         return rc;
     ferry_mbfile_t mb;
-    fill_mbfile(w, &mb, relpath, 0040000, 0755, 0, m);
-    return insert_row(w, fileid, idbin, domain, relpath, FERRY_FLAG_DIR, &mb);
+    writer_fill_mbfile(w, &mb, relpath, 0040000, 0755, 0, m);
+    return writer_insert_row(w, fileid, idbin, domain, relpath, FERRY_FLAG_DIR, &mb);
 }
 
 int ferry_writer_add_symlink(ferry_writer_t *w, const char *domain, const char *relpath, const char *target,
@@ -511,241 +453,15 @@ int ferry_writer_add_symlink(ferry_writer_t *w, const char *domain, const char *
 {
     char fileid[41];
     uint8_t idbin[20];
-    int rc = check_entry(w, domain, relpath, 1, fileid, idbin);
+    int rc = writer_check_entry(w, domain, relpath, 1, fileid, idbin);
     if (rc)
         return rc;
     if (!target || !*target)
         return ferry_error_set(FERRY_EINVAL, "symlink %s/%s has no target", domain, relpath);
     ferry_mbfile_t mb;
-    fill_mbfile(w, &mb, relpath, 0120000, 0755, 0, m);
+    writer_fill_mbfile(w, &mb, relpath, 0120000, 0755, 0, m);
     mb.target = (char *)target;
-    return insert_row(w, fileid, idbin, domain, relpath, FERRY_FLAG_SYMLINK, &mb);
-}
-
-/* ---- regular files ----------------------------------------------------------------------------- */
-
-static int file_start_crypto(ferry_writer_file_t *f)
-{
-    ferry_writer_t *w = f->w;
-    uint8_t key[FERRY_KEY_LEN];
-    int rc = ferry_random_bytes(key, sizeof key);
-    if (rc == 0 && (rc = ferry_keybag_wrap_prefixed(w->kb, (uint32_t)f->pclass, key, f->ekey)) != 0)
-        rc = ferry_error_wrap(rc, "cannot add %s/%s: protection class %d has no usable key in the keybag",
-                              f->domain, f->relpath, (int)f->pclass);
-    if (rc == 0)
-        rc = ferry_cbc_new(key, 1, 1, &f->cbc);
-    ferry_wipe(key, sizeof key);
-    return rc;
-}
-
-int ferry_writer_file_begin(ferry_writer_t *w, const char *domain, const char *relpath, const ferry_file_meta_t *m,
-                            ferry_writer_file_t **out)
-{
-    if (out)
-        *out = NULL;
-    ferry_writer_file_t *f = w ? &w->file : NULL;
-    char fileid[41];
-    uint8_t idbin[20];
-    int rc = check_entry(w, domain, relpath, 1, fileid, idbin);
-    if (rc)
-        return rc;
-    if (!out)
-        return ferry_error_set(FERRY_EINVAL, "ferry_writer_file_begin: out is NULL");
-    int32_t pclass = m && m->protection_class ? m->protection_class : DEFAULT_FILE_CLASS;
-    if (pclass < 0 || (w->encrypted && pclass > (int32_t)FERRY_KEYBAG_MAX_CLASSES))
-        return ferry_error_set(FERRY_EINVAL, "%s/%s: protection class %d is not valid", domain, relpath, (int)pclass);
-    if ((rc = ensure_bucket(w, fileid)) != 0)
-        return ferry_error_wrap(rc, "cannot add %s/%s to the backup in %s", domain, relpath, w->dir);
-
-    memcpy(f->fileid, fileid, sizeof fileid);
-    memcpy(f->idbin, idbin, sizeof idbin);
-    snprintf(f->tmpname, sizeof f->tmpname, "%.2s/.%s.part", fileid, fileid);
-    f->pclass = pclass;
-    f->size = 0;
-    f->err = 0;
-    f->domain = strdup(domain);
-    f->relpath = strdup(relpath);
-    if (m)
-        f->meta = *m;
-    f->meta.xattrs = NULL;
-    if (m && m->xattrs && m->xattrs_len) {
-        f->xattrs = malloc(m->xattrs_len);
-        if (f->xattrs)
-            memcpy(f->xattrs, m->xattrs, m->xattrs_len);
-        f->meta.xattrs = f->xattrs;
-    }
-    if (!f->domain || !f->relpath || (m && m->xattrs && m->xattrs_len && !f->xattrs)) {
-        file_discard(f);
-        return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    }
-    f->active = 1;
-    if (w->encrypted && (rc = file_start_crypto(f)) != 0) {
-        file_discard(f);
-        return rc;
-    }
-    f->fd = openat(w->dirfd, f->tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (f->fd < 0) {
-        rc = ferry_error_errno("cannot create the blob %s/%s for %s/%s", w->dir, f->tmpname, domain, relpath);
-        file_discard(f);
-        return rc;
-    }
-    *out = f;
-    return 0;
-}
-
-/* Records a write failure on the open file and says which entry and blob it was. */
-static int file_fail(ferry_writer_file_t *f, int rc)
-{
-    f->err = rc;
-    if (rc == FERRY_ENOSPC)
-        return ferry_error_wrap(rc, "no space left for %s/%s in %s (free some space and back up again)",
-                                f->domain, f->relpath, f->w->dir);
-    return ferry_error_wrap(rc, "cannot write %s/%s into the backup in %s", f->domain, f->relpath, f->w->dir);
-}
-
-static int file_put(ferry_writer_file_t *f, const uint8_t *p, size_t n)
-{
-    return ferry_write_full(f->fd, p, n, f->tmpname);
-}
-
-int ferry_writer_file_write(ferry_writer_file_t *f, const void *buf, size_t len)
-{
-    if (!f || !f->active)
-        return ferry_error_set(FERRY_EINVAL, "ferry_writer_file_write: no file is open");
-    if (f->err)
-        return ferry_error_set(f->err, "%s/%s: an earlier write failed; end the file to discard it", f->domain,
-                               f->relpath);
-    if (len && !buf)
-        return ferry_error_set(FERRY_EINVAL, "ferry_writer_file_write: no data for %s/%s", f->domain, f->relpath);
-    ferry_writer_t *w = f->w;
-    const uint8_t *p = buf;
-    if (!w->encrypted) {
-        int rc = file_put(f, p, len);
-        if (rc)
-            return file_fail(f, rc);
-        f->size += (int64_t)len;
-        return 0;
-    }
-    while (len > 0) {
-        size_t n = len > WRITER_CHUNK ? WRITER_CHUNK : len, outl = 0;
-        int rc = ferry_cbc_update(f->cbc, p, n, w->cbuf, &outl);
-        if (rc == 0)
-            rc = file_put(f, w->cbuf, outl);
-        if (rc)
-            return file_fail(f, rc);
-        f->size += (int64_t)n;
-        p += n;
-        len -= n;
-    }
-    return 0;
-}
-
-/* Finishes the ciphertext and closes the blob; close() can report a delayed write error. */
-static int file_finish_blob(ferry_writer_file_t *f)
-{
-    ferry_writer_t *w = f->w;
-    int rc = 0;
-    if (w->encrypted) {
-        size_t outl = 0;
-        rc = ferry_cbc_final(f->cbc, w->cbuf, &outl);
-        if (rc == 0)
-            rc = file_put(f, w->cbuf, outl);
-    }
-    int fd = f->fd;
-    f->fd = -1;
-    if (close(fd) != 0 && rc == 0)
-        rc = ferry_error_errno("cannot close %s", f->tmpname);
-    return rc;
-}
-
-int ferry_writer_file_end(ferry_writer_file_t *f)
-{
-    if (!f || !f->active)
-        return ferry_error_set(FERRY_EINVAL, "ferry_writer_file_end: no file is open");
-    ferry_writer_t *w = f->w;
-    if (f->err) {
-        int rc = ferry_error_set(f->err, "%s/%s was not added to the backup: an earlier write failed", f->domain,
-                                 f->relpath);
-        file_discard(f);
-        return rc;
-    }
-    int rc = file_finish_blob(f);
-    if (rc) {
-        rc = file_fail(f, rc);
-        file_discard(f);
-        return rc;
-    }
-    char final[44];
-    snprintf(final, sizeof final, "%.2s/%s", f->fileid, f->fileid);
-    if (renameat(w->dirfd, f->tmpname, w->dirfd, final) != 0) {
-        rc = file_fail(f, ferry_error_errno("cannot rename %s to %s", f->tmpname, final));
-        file_discard(f);
-        return rc;
-    }
-    ferry_mbfile_t mb;
-    fill_mbfile(w, &mb, f->relpath, 0100000, 0644, DEFAULT_FILE_CLASS, &f->meta);
-    mb.protection_class = f->pclass;
-    mb.size = f->size;
-    if (w->encrypted) {
-        mb.has_encryption_key = 1;
-        memcpy(mb.encryption_key, f->ekey, sizeof f->ekey);
-    }
-    rc = insert_row(w, f->fileid, f->idbin, f->domain, f->relpath, FERRY_FLAG_FILE, &mb);
-    ferry_wipe(mb.encryption_key, sizeof mb.encryption_key);
-    if (rc)
-        unlink_quiet(w->dirfd, final); /* a blob without its row would be an orphan */
-    f->active = 0;                     /* the temporary name is gone: nothing to unlink */
-    file_discard(f);
-    return rc;
-}
-
-int ferry_writer_add_file_mem(ferry_writer_t *w, const char *domain, const char *relpath, const ferry_file_meta_t *m,
-                              const void *data, size_t len)
-{
-    ferry_writer_file_t *f;
-    int rc = ferry_writer_file_begin(w, domain, relpath, m, &f);
-    if (rc)
-        return rc;
-    if ((rc = ferry_writer_file_write(f, data, len)) != 0) {
-        file_discard(f);
-        return rc;
-    }
-    return ferry_writer_file_end(f);
-}
-
-int ferry_writer_add_file_path(ferry_writer_t *w, const char *domain, const char *relpath, const ferry_file_meta_t *m,
-                               const char *src_path)
-{
-    if (!w || !src_path)
-        return ferry_error_set(FERRY_EINVAL, "ferry_writer_add_file_path: missing writer or source");
-    if (!w->rbuf && !(w->rbuf = malloc(WRITER_CHUNK)))
-        return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    int src = open(src_path, O_RDONLY | O_CLOEXEC);
-    if (src < 0)
-        return ferry_error_errno("cannot open %s to add it as %s/%s", src_path, domain ? domain : "?",
-                                 relpath ? relpath : "?");
-    struct stat st;
-    if (fstat(src, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(src);
-        return ferry_error_set(FERRY_EINVAL, "%s is not a regular file", src_path);
-    }
-    ferry_writer_file_t *f;
-    int rc = ferry_writer_file_begin(w, domain, relpath, m, &f);
-    int begun = rc == 0;
-    while (rc == 0) {
-        ssize_t n = ferry_read_full(src, w->rbuf, WRITER_CHUNK, src_path);
-        if (n <= 0) {
-            rc = (int)n;
-            break;
-        }
-        rc = ferry_writer_file_write(f, w->rbuf, (size_t)n);
-    }
-    close(src);
-    if (rc == 0)
-        return ferry_writer_file_end(f);
-    if (begun)
-        file_discard(f);
-    return rc;
+    return writer_insert_row(w, fileid, idbin, domain, relpath, FERRY_FLAG_SYMLINK, &mb);
 }
 
 /* ---- commit ------------------------------------------------------------------------------------ */
@@ -756,7 +472,7 @@ static int place_manifest_db(ferry_writer_t *w)
     const char *ready = w->building_path;
     int rc;
     if (w->encrypted) {
-        unlink_quiet(w->dirfd, ENCRYPTING_DB);
+        writer_unlink_quiet(w->dirfd, ENCRYPTING_DB);
         rc = ferry_manifest_db_encrypt_file(w->building_path, w->encrypting_path, w->dbkey);
         if (rc)
             return ferry_error_wrap(rc, "cannot encrypt Manifest.db in %s", w->dir);
@@ -872,7 +588,7 @@ int ferry_writer_commit(ferry_writer_t *w)
     }
     /* A folder with a Manifest.db is taken for a backup: do not leave one for a failed commit. */
     if (placed)
-        unlink_quiet(w->dirfd, "Manifest.db");
+        writer_unlink_quiet(w->dirfd, "Manifest.db");
     remove_db_temporaries(w);
     w->dead = 1;
     return rc;
