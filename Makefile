@@ -3,13 +3,14 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+MAKEFLAGS  += --no-print-directory
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
 # The Debian packages of DESIGN.md that this tree uses, plus python3 for the command-line tests.
 DEB_PKGS = build-essential cmake pkg-config libplist-dev libplist-utils libsqlite3-dev sqlite3 \
            libssl-dev libcmocka-dev libimobiledevice-dev libusbmuxd-dev libimobiledevice-utils \
-           libmicrohttpd-dev libcurl4-openssl-dev python3
+           libmicrohttpd-dev libcurl4-openssl-dev python3 time bc
 
 .PHONY: all deps build build-asan check check-fast check-asan demo bench clean
 
@@ -44,7 +45,7 @@ check: check-fast check-asan
 	@echo "make check: all tests passed (plain and ASan+UBSan builds)"
 
 demo: build
-	bash docs/demo.sh $(BUILD)/ferry
+	bash scripts/demo.sh $(BUILD)/ferry
 
 bench: build
 	bash bench/extract.sh $(BUILD)/ferry

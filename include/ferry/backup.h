@@ -254,6 +254,8 @@ typedef struct {
 typedef struct ferry_db_iter ferry_db_iter_t;
 /* domain NULL = all domains. */
 int ferry_db_iter_new(ferry_manifest_db_t *db, const char *domain, ferry_db_iter_t **out);
+/* Only the rows of one (domain, relativePath), for lookups. */
+int ferry_db_iter_new_path(ferry_manifest_db_t *db, const char *domain, const char *relpath, ferry_db_iter_t **out);
 /* 1 = a row, 0 = end, negative = error. */
 int ferry_db_iter_next(ferry_db_iter_t *it, ferry_db_row_t *row);
 void ferry_db_iter_free(ferry_db_iter_t *it);
@@ -324,8 +326,10 @@ int ferry_backup_lookup(ferry_backup_t *b, const char *domain, const char *relpa
 char *ferry_backup_blob_path(const ferry_backup_t *b, const ferry_record_t *rec);
 
 /* Streams a regular file's plaintext. strict=1: a missing blob, bad padding or a length different from
- * mb.size is FERRY_EINTEGRITY (reported by read at EOF). strict=0: size mismatches become warnings. A
- * missing blob with size 0 reads as empty. */
+ * mb.size is FERRY_EINTEGRITY (reported by read at EOF). strict=0: size mismatches become warnings; a
+ * missing blob is logged as a warning and open returns FERRY_ENOTFOUND (there is no content: the caller
+ * skips the file). A missing blob with size 0 reads as empty. A truncated blob, bad padding, or a blob
+ * that is a symbolic link (FERRY_EUNSAFE) is an error in both modes. */
 typedef struct ferry_file_reader ferry_file_reader_t;
 int ferry_backup_file_open(ferry_backup_t *b, const ferry_record_t *rec, int strict, ferry_file_reader_t **out);
 /* Bytes read, 0 at a clean end, negative on error. */
@@ -382,7 +386,8 @@ typedef struct {
     const char *password;         /* NULL = unencrypted */
     size_t password_len;
     ferry_keybag_params_t kdf;    /* for a new keybag */
-    const ferry_keybag_t *keybag; /* an unlocked keybag to use instead of creating one, or NULL */
+    const ferry_keybag_t *keybag; /* an unlocked keybag to use instead of creating one, or NULL (copied;
+                                     the backup is then encrypted exactly when password is set) */
     int64_t date;                 /* 0 = now */
     int is_full_backup;
 } ferry_writer_opts_t;
@@ -410,7 +415,9 @@ int ferry_writer_open(const char *udid_dir, const ferry_writer_opts_t *opts, fer
 int ferry_writer_add_dir(ferry_writer_t *w, const char *domain, const char *relpath, const ferry_file_meta_t *m);
 int ferry_writer_add_symlink(ferry_writer_t *w, const char *domain, const char *relpath, const char *target,
                              const ferry_file_meta_t *m);
-/* A regular file streamed in pieces: begin, write..., end. One file open at a time. */
+/* A regular file streamed in pieces: begin, write..., end. One file open at a time, and no other entry
+ * may be added while it is open. After a failed write the file can only be ended, which discards it
+ * (its blob is removed, nothing is indexed) and returns the error; the writer stays usable. */
 int ferry_writer_file_begin(ferry_writer_t *w, const char *domain, const char *relpath, const ferry_file_meta_t *m,
                             ferry_writer_file_t **f);
 int ferry_writer_file_write(ferry_writer_file_t *f, const void *buf, size_t len);

@@ -6,10 +6,7 @@
 #ifndef FERRY_CLI_H
 #define FERRY_CLI_H
 
-#include <stddef.h>
 #include <stdio.h>
-
-#include <plist/plist.h>
 
 /* Exit codes, documented in docs/cli.md. */
 enum {
@@ -28,13 +25,13 @@ typedef struct {
     const char *summary;
 } cli_command_t;
 
-/* JSON output (plist_json.c): a property list as JSON (dicts, arrays, strings escaped per RFC 8259,
- * dates as ISO 8601, data as base64), followed by a newline; and one escaped JSON string. */
-void cli_json_write_plist(FILE *out, plist_t p, int pretty);
-void cli_json_string(FILE *out, const char *s, size_t n);
-
-/* Command groups. */
-int cmd_device(int argc, char **argv); /* cmd_device.c: ferry device ... */
+/* The commands (one cmd_*.c file each). */
+int cmd_info(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_device(int argc, char **argv);
 
 /* Maps a FERRY_E* code to an exit code, printing "ferry: <message>" on stderr. */
 int cli_fail(int ferry_code);
@@ -42,3 +39,64 @@ int cli_fail(int ferry_code);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
+
+/* ---- opening a backup from the command line (backup_open.c) ------------------------------------ */
+
+#include <getopt.h>
+#include "ferry/backup.h"
+
+/* Long-option IDs shared by the commands that read a backup. */
+enum {
+    OPT_PASSWORD_FILE = 1000,
+    OPT_PASSWORD_FD,
+    OPT_DERIVED_KEY_FILE,
+    OPT_KDF_MAX,
+    OPT_JSON,
+    OPT_DOMAIN,
+    OPT_LENIENT,
+    OPT_QUICK,
+    OPT_HELP,
+    OPT_VERBOSE,
+};
+
+#define CLI_BACKUP_LONGOPTS                                                                            \
+    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},                                     \
+    {"password-fd", required_argument, NULL, OPT_PASSWORD_FD},                                         \
+    {"derived-key-file", required_argument, NULL, OPT_DERIVED_KEY_FILE},                               \
+    {"kdf-max-iterations", required_argument, NULL, OPT_KDF_MAX},                                      \
+    {"verbose", no_argument, NULL, OPT_VERBOSE},                                                       \
+    {"help", no_argument, NULL, OPT_HELP}
+
+#define CLI_BACKUP_OPTIONS_HELP                                                                        \
+    "  --password-file FILE      read the backup password from FILE (first line)\n"                   \
+    "  --password-fd N           read the backup password from file descriptor N\n"                   \
+    "  --derived-key-file FILE   reuse the derived key in FILE, or save it there after a successful\n" \
+    "                            unlock (FILE is as sensitive as the password itself; mode 0600)\n"   \
+    "  --kdf-max-iterations N    accept keybags whose DPIC/ITER exceed the default caps, up to N\n"    \
+    "  --verbose                 more messages on stderr\n"                                           \
+    "The password may also come from FERRY_BACKUP_PASSWORD, or is asked for on a terminal. It is\n"   \
+    "never taken from the command line.\n"
+
+typedef struct {
+    const char *password_file;
+    int password_fd;              /* -1 when unset */
+    const char *derived_key_file;
+    uint64_t kdf_max;             /* 0 = defaults */
+} cli_backup_opts_t;
+
+void cli_backup_opts_init(cli_backup_opts_t *o);
+/* Handles one of the shared options; returns 1 when handled, 0 when not ours, EXIT_USAGE on a bad
+ * value. */
+int cli_backup_opt(cli_backup_opts_t *o, const char *cmd, int opt, const char *arg);
+/* Opens a backup directory, getting a password only when the backup is encrypted. Accepts the UDID
+ * directory itself or a folder holding exactly one backup. Returns 0 or a FERRY_E* code (message
+ * set). */
+int cli_backup_open(const char *dir, const cli_backup_opts_t *o, ferry_backup_t **out);
+/* Gets credentials for an encrypted backup (used by verify, which opens the backup itself). The
+ * caller wipes with cli_credentials_clear. */
+int cli_credentials_get(const cli_backup_opts_t *o, ferry_credentials_t *cred, uint8_t kek_buf[32]);
+void cli_credentials_clear(ferry_credentials_t *cred);
+/* Resolves DIR to the backup's UDID directory (malloc'd). */
+int cli_backup_resolve_dir(const char *dir, char **out);
+/* Saves the KEK to the --derived-key-file when one was named and it did not exist yet. */
+int cli_backup_save_kek(const cli_backup_opts_t *o, const uint8_t *kek);

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "ferry/device.h"
+#include "plist_json.h"
 
 static void usage(FILE *out)
 {
@@ -258,8 +259,12 @@ static int show(int argc, char **argv)
         ferry_device_free(d);
         return cli_fail(frc);
     }
-    if (json)
-        cli_json_write_plist(stdout, desc, 1);
+    if (json) {
+        cli_json_t j;
+        cli_json_init(&j, stdout);
+        cli_json_plist(&j, desc);
+        cli_json_finish(&j);
+    }
     else
         show_human(d, desc);
     plist_free(desc);

@@ -11,6 +11,11 @@
 #include "ferry/common.h"
 
 static const cli_command_t commands[] = {
+    {"info", cmd_info, "what a backup is and holds"},
+    {"ls", cmd_ls, "list a backup's records"},
+    {"cat", cmd_cat, "write one file of a backup to standard output"},
+    {"extract", cmd_extract, "extract a backup's files to a folder"},
+    {"verify", cmd_verify, "check a backup's structure and contents"},
     {"device", cmd_device, "create, inspect and edit emulated device directories"},
     {NULL, NULL, NULL},
 };
@@ -26,6 +31,8 @@ static void usage(FILE *out)
 int cli_fail(int code)
 {
     fprintf(stderr, "ferry: %s\n", ferry_error_last()[0] ? ferry_error_last() : ferry_error_name(code));
+    if (code == FERRY_ELIMIT)
+        fprintf(stderr, "ferry: if you trust this backup, raise the cap with --kdf-max-iterations N\n");
     switch (code) {
     case FERRY_EPASSWORD: return EXIT_PASSWORD;
     case FERRY_EINTEGRITY:

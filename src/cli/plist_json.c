@@ -1,119 +1,59 @@
 /*
- * plist_json.c: writing a property list as JSON for `--json` output, so that commands build one plist
- * (with Apple's key names) and print it either way. Strings are escaped per RFC 8259: quotes,
- * backslashes and control characters, and any byte sequence that is not valid UTF-8 becomes U+FFFD, so
- * the output always parses. Dates are ISO 8601 UTC strings, data is base64, reals that JSON cannot
- * hold (NaN, infinities) are null.
+ * plist_json.c: see plist_json.h. Escaping and UTF-8 checks are json.c's; this file only maps
+ * property-list types onto it, so the device commands print exactly what libferry described.
  */
-#include "cli.h"
+#include "plist_json.h"
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <plist/plist.h>
-
-/* Length of the valid UTF-8 sequence at s (of at most n bytes), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0; /* overlong forms and surrogates are not UTF-8 */
-    return len;
-}
-
-void cli_json_string(FILE *out, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', out);
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        if (c == '"' || c == '\\') {
-            fputc('\\', out);
-            fputc((int)c, out);
-            i++;
-        } else if (c < 0x20 || c == 0x7f) {
-            switch (c) {
-            case '\n': fputs("\\n", out); break;
-            case '\r': fputs("\\r", out); break;
-            case '\t': fputs("\\t", out); break;
-            case '\b': fputs("\\b", out); break;
-            case '\f': fputs("\\f", out); break;
-            default: fprintf(out, "\\u%04x", c);
-            }
-            i++;
-        } else {
-            size_t l = utf8_len(p + i, n - i);
-            if (l == 0) {
-                fputs("\\ufffd", out);
-                i++;
-            } else {
-                fwrite(p + i, 1, l, out);
-                i += l;
-            }
-        }
-    }
-    fputc('"', out);
-}
-
-static void base64(FILE *out, const unsigned char *d, uint64_t n)
+static void base64(cli_json_t *j, const unsigned char *d, uint64_t n)
 {
     static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    fputc('"', out);
+    char *out = malloc((size_t)((n + 2) / 3 * 4 + 1));
+    if (!out) {
+        cli_json_null(j);
+        return;
+    }
+    size_t k = 0;
     for (uint64_t i = 0; i < n; i += 3) {
         uint32_t v = (uint32_t)d[i] << 16;
         if (i + 1 < n)
             v |= (uint32_t)d[i + 1] << 8;
         if (i + 2 < n)
             v |= d[i + 2];
-        fputc(t[(v >> 18) & 63], out);
-        fputc(t[(v >> 12) & 63], out);
-        fputc(i + 1 < n ? t[(v >> 6) & 63] : '=', out);
-        fputc(i + 2 < n ? t[v & 63] : '=', out);
+        out[k++] = t[(v >> 18) & 63];
+        out[k++] = t[(v >> 12) & 63];
+        out[k++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
+        out[k++] = i + 2 < n ? t[v & 63] : '=';
     }
-    fputc('"', out);
+    cli_json_string_n(j, out, k);
+    free(out);
 }
 
-static void indent(FILE *out, int pretty, int depth)
+static void real(cli_json_t *j, double v)
 {
-    if (!pretty)
-        return;
-    fputc('\n', out);
-    for (int i = 0; i < depth; i++)
-        fputs("  ", out);
+    if (!isfinite(v)) {
+        cli_json_null(j);
+    } else if (v > -9.0e15 && v < 9.0e15 && v == (double)(int64_t)v) { /* integral, exact in int64 */
+        cli_json_int(j, (int64_t)v);
+    } else {
+        char buf[40];
+        snprintf(buf, sizeof buf, "%.17g", v);
+        cli_json_string(j, buf);
+    }
 }
 
-static void write_node(FILE *out, plist_t n, int pretty, int depth)
+void cli_json_plist(cli_json_t *j, plist_t n)
 {
     switch (plist_get_node_type(n)) {
     case PLIST_DICT: {
         plist_dict_iter it = NULL;
-        int first = 1;
-        fputc('{', out);
+        cli_json_object_begin(j);
         plist_dict_new_iter(n, &it);
         for (;;) {
             char *k = NULL;
@@ -121,87 +61,61 @@ static void write_node(FILE *out, plist_t n, int pretty, int depth)
             plist_dict_next_item(n, it, &k, &v);
             if (!k)
                 break;
-            if (!first)
-                fputc(',', out);
-            first = 0;
-            indent(out, pretty, depth + 1);
-            cli_json_string(out, k, strlen(k));
-            fputs(pretty ? ": " : ":", out);
-            write_node(out, v, pretty, depth + 1);
+            cli_json_key(j, k);
+            cli_json_plist(j, v);
             free(k);
         }
         free(it);
-        if (!first)
-            indent(out, pretty, depth);
-        fputc('}', out);
+        cli_json_object_end(j);
         break;
     }
-    case PLIST_ARRAY: {
-        uint32_t cnt = plist_array_get_size(n);
-        fputc('[', out);
-        for (uint32_t i = 0; i < cnt; i++) {
-            if (i)
-                fputc(',', out);
-            indent(out, pretty, depth + 1);
-            write_node(out, plist_array_get_item(n, i), pretty, depth + 1);
-        }
-        if (cnt)
-            indent(out, pretty, depth);
-        fputc(']', out);
+    case PLIST_ARRAY:
+        cli_json_array_begin(j);
+        for (uint32_t i = 0; i < plist_array_get_size(n); i++)
+            cli_json_plist(j, plist_array_get_item(n, i));
+        cli_json_array_end(j);
         break;
-    }
     case PLIST_STRING:
     case PLIST_KEY: {
         uint64_t len = 0;
         const char *s = plist_get_string_ptr(n, &len);
-        cli_json_string(out, s ? s : "", s ? (size_t)len : 0);
+        cli_json_string_n(j, s ? s : "", s ? (size_t)len : 0);
         break;
     }
-    case PLIST_BOOLEAN: fputs(plist_bool_val_is_true(n) ? "true" : "false", out); break;
-    case PLIST_UINT: {
-        uint64_t v = 0;
-        plist_get_uint_val(n, &v);
-        fprintf(out, "%llu", (unsigned long long)v);
-        break;
-    }
+    case PLIST_BOOLEAN: cli_json_bool(j, plist_bool_val_is_true(n)); break;
+    case PLIST_UINT:
     case PLIST_UID: {
         uint64_t v = 0;
-        plist_get_uid_val(n, &v);
-        fprintf(out, "%llu", (unsigned long long)v);
+        if (plist_get_node_type(n) == PLIST_UINT)
+            plist_get_uint_val(n, &v);
+        else
+            plist_get_uid_val(n, &v);
+        cli_json_int(j, (int64_t)v); /* libplist keeps negative integers as two's complement */
         break;
     }
     case PLIST_REAL: {
         double v = 0;
         plist_get_real_val(n, &v);
-        if (isfinite(v))
-            fprintf(out, "%.17g", v);
-        else
-            fputs("null", out);
+        real(j, v);
         break;
     }
     case PLIST_DATE: {
         int32_t sec = 0, usec = 0;
         plist_get_date_val(n, &sec, &usec);
-        time_t t = (time_t)sec + 978307200;
+        time_t t = (time_t)sec + 978307200; /* libplist counts from 2001-01-01 */
         struct tm tm;
         char buf[40];
         gmtime_r(&t, &tm);
         strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        cli_json_string(out, buf, strlen(buf));
+        cli_json_string(j, buf);
         break;
     }
     case PLIST_DATA: {
         uint64_t len = 0;
         const char *d = plist_get_data_ptr(n, &len);
-        base64(out, (const unsigned char *)d, d ? len : 0);
+        base64(j, (const unsigned char *)d, d ? len : 0);
         break;
     }
-    default: fputs("null", out);
+    default: cli_json_null(j);
     }
-}
-
-void cli_json_write_plist(FILE *out, plist_t p, int pretty)
-{
-    write_node(out, p, pretty, 0);
-    fputc('\n', out);
 }
