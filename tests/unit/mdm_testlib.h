@@ -76,7 +76,7 @@ static void tl_device_free(tl_device_t *d)
 }
 
 /* Authenticate + TokenUpdate; returns the TokenUpdate's HTTP status. */
-static int tl_enroll(tl_device_t *d)
+__attribute__((unused)) static int tl_enroll(tl_device_t *d)
 {
     ferry_mdm_reply_t r = {0};
     ferry_mdm_device_facts_t f = {"F2LTEST0001", "iPhone15,2", "17.5", "21F79"};
@@ -108,7 +108,7 @@ static size_t tl_sink(char *p, size_t size, size_t n, void *ud)
 }
 
 /* PUTs raw bytes (with an optional Mdm-Signature value); fails the test on a transport error. */
-static void tl_put_raw(const char *url, const char *ctype, const void *body, size_t len, const char *sig,
+__attribute__((unused)) static void tl_put_raw(const char *url, const char *ctype, const void *body, size_t len, const char *sig,
                        tl_raw_t *out)
 {
     memset(out, 0, sizeof *out);
