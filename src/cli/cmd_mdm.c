@@ -326,6 +326,10 @@ static int mdm_devices(mdm_args_t *a)
 
 static void json_plist(cli_json_t *j, plist_t p)
 {
+    if (j->depth >= CLI_JSON_MAX_DEPTH - 2) { /* results come from devices: bounded */
+        cli_json_string(j, "<nested too deeply>");
+        return;
+    }
     switch (plist_get_node_type(p)) {
     case PLIST_DICT: {
         cli_json_object_begin(j);

@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #define MAX_ID_LEN 128
+#define MAX_DEPTH 32 /* Apple's messages nest a few levels; results such as Settings a few more */
 
 struct ferry_mdm_server {
     struct MHD_Daemon *daemon;
@@ -122,6 +123,36 @@ static int id_ok(const char *s)
     return 1;
 }
 
+/* Bounded recursion: stops descending at max, so a hostile body cannot exhaust the stack here or in
+ * the serialisers that store it. */
+static int depth_ok(plist_t p, int left)
+{
+    if (left < 0)
+        return 0;
+    plist_type t = plist_get_node_type(p);
+    if (t == PLIST_ARRAY) {
+        for (uint32_t i = 0; i < plist_array_get_size(p); i++)
+            if (!depth_ok(plist_array_get_item(p, i), left - 1))
+                return 0;
+    } else if (t == PLIST_DICT) {
+        plist_dict_iter it = NULL;
+        plist_dict_new_iter(p, &it);
+        int ok = 1;
+        while (ok && it) {
+            char *k = NULL;
+            plist_t v = NULL;
+            plist_dict_next_item(p, it, &k, &v);
+            if (!k)
+                break;
+            free(k);
+            ok = depth_ok(v, left - 1);
+        }
+        free(it);
+        return ok;
+    }
+    return 1;
+}
+
 /* Parses the body as a dict; on failure fills the 400 reply. */
 static plist_t parse_dict(const req_t *q, reply_t *r, const char *what)
 {
@@ -138,6 +169,11 @@ static plist_t parse_dict(const req_t *q, reply_t *r, const char *what)
     if (plist_get_node_type(p) != PLIST_DICT) {
         plist_free(p);
         reply_text(r, 400, "%s: body is not a dictionary\n", what);
+        return NULL;
+    }
+    if (!depth_ok(p, MAX_DEPTH)) {
+        plist_free(p);
+        reply_text(r, 400, "%s: property list nested deeper than %d levels\n", what, MAX_DEPTH);
         return NULL;
     }
     return p;

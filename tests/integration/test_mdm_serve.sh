@@ -164,4 +164,29 @@ kill -TERM "$SERVER_PID"
 wait "$SERVER_PID"; rc=$?
 SERVER_PID=
 [ "$rc" = 0 ] || fail "server exited $rc"
+
+# 11. HTTPS (--tls-cert/--tls-key), same database: the enrolled device checks in over TLS
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$TMP/tls.key" -out "$TMP/tls.crt" 2>/dev/null
+rm -f "$TMP/url"
+"$FERRY" mdm serve --listen 127.0.0.1:0 --db "$DB" --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" \
+    --ready-file "$TMP/url" 2>"$TMP/server.log" &
+SERVER_PID=$!
+for _ in $(seq 1 100); do [ -s "$TMP/url" ] && break; sleep 0.1; done
+[ -s "$TMP/url" ] || fail "TLS server did not start"
+BASE=$(cat "$TMP/url")
+case "$BASE" in https://127.0.0.1:*) ;; *) fail "unexpected TLS base URL $BASE" ;; esac
+# (step 7 re-sent Authenticate: the device completes that enrollment with a TokenUpdate first)
+sig=$(openssl cms -sign -binary -in "$TMP/token" -signer "$TMP/dev.crt" -inkey "$TMP/dev.key" -outform DER | base64 -w0)
+code=$(curl -s -m 30 --cacert "$TMP/tls.crt" -o /dev/null -w '%{http_code}' -X PUT -H "Content-Type: $CHECKIN" \
+    -H "Mdm-Signature: $sig" --data-binary "@$TMP/token" "$BASE/checkin")
+[ "$code" = 200 ] || fail "TokenUpdate over HTTPS: $code"
+sig=$(openssl cms -sign -binary -in "$TMP/idle" -signer "$TMP/dev.crt" -inkey "$TMP/dev.key" -outform DER | base64 -w0)
+code=$(curl -s -m 30 --cacert "$TMP/tls.crt" -o /dev/null -w '%{http_code}' -X PUT -H "Content-Type: $CMD" \
+    -H "Mdm-Signature: $sig" --data-binary "@$TMP/idle" "$BASE/mdm")
+[ "$code" = 200 ] || fail "Idle over HTTPS: $code"
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID"; rc=$?
+SERVER_PID=
+[ "$rc" = 0 ] || fail "TLS server exited $rc"
 echo "ok"

@@ -356,6 +356,19 @@ static void test_malformed_bodies_4xx_and_server_serves(void **state)
         tl_put_raw(t.server, FERRY_MDM_COMMAND_MIME, bad[i], strlen(bad[i]), NULL, &raw);
         assert_true(raw.status >= 400 && raw.status < 500);
     }
+    /* nested deeper than the server accepts */
+    char deep[2048];
+    size_t dl = (size_t)snprintf(deep, sizeof deep, "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict>"
+                                 "<key>Status</key><string>Idle</string><key>UDID</key><string>U</string><key>X</key>");
+    for (int i = 0; i < 60; i++)
+        dl += (size_t)snprintf(deep + dl, sizeof deep - dl, "<array>");
+    for (int i = 0; i < 60; i++)
+        dl += (size_t)snprintf(deep + dl, sizeof deep - dl, "</array>");
+    dl += (size_t)snprintf(deep + dl, sizeof deep - dl, "</dict></plist>");
+    tl_raw_t draw;
+    tl_put_raw(t.server, FERRY_MDM_COMMAND_MIME, deep, dl, NULL, &draw);
+    assert_int_equal(draw.status, 400);
+    assert_non_null(strstr(draw.body, "nested"));
     /* oversized body: 413 */
     size_t big = 200 * 1024;
     char *huge = malloc(big);
