@@ -452,6 +452,20 @@ int mdm_db_command_status(ferry_mdm_db_t *db, const char *udid, const char *uuid
     return rc;
 }
 
+int mdm_db_has_pending(ferry_mdm_db_t *db, const char *udid, const char *request_type)
+{
+    sqlite3_stmt *st = prep(db, "SELECT count(*) FROM commands WHERE udid=? AND request_type=?"
+                                " AND status IN ('queued','sent','NotNow')");
+    if (!st)
+        return FERRY_EIO;
+    bind_text(st, 1, udid);
+    bind_text(st, 2, request_type);
+    int rc = sqlite3_step(st);
+    int n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return n < 0 ? db_fail(db, "look for a pending command") : n > 0;
+}
+
 int mdm_db_commands_requeue(ferry_mdm_db_t *db, const char *udid)
 {
     sqlite3_stmt *st = prep(db, "UPDATE commands SET status='queued' WHERE udid=? AND status IN ('sent','NotNow')");

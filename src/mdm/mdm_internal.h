@@ -55,6 +55,9 @@ int mdm_db_commands_requeue(ferry_mdm_db_t *db, const char *udid);
 /* The oldest queued command, marked sent; *xml = NULL when none. */
 int mdm_db_next_command(ferry_mdm_db_t *db, const char *udid, char **xml, size_t *len);
 
+/* 1 when a command of that type is queued, sent or NotNow for the device, 0 when not, <0 on error. */
+int mdm_db_has_pending(ferry_mdm_db_t *db, const char *udid, const char *request_type);
+
 /* Server-wide APNs topic, created once per database. */
 int mdm_db_topic(ferry_mdm_db_t *db, char **topic);
 

@@ -278,6 +278,22 @@ out:
     free(build);
 }
 
+/* A device waiting in Setup Assistant (AwaitingConfiguration, ADE await_device_configured) goes on
+ * only after DeviceConfigured: it is queued once, after whatever the administrator queued already. */
+static int queue_device_configured(ferry_mdm_server_t *s, const char *udid)
+{
+    int has = mdm_db_has_pending(s->db, udid, "DeviceConfigured");
+    if (has)
+        return has < 0 ? has : 0;
+    plist_t c;
+    int rc = ferry_mdm_command_new("DeviceConfigured", NULL, &c);
+    if (!rc) {
+        rc = ferry_mdm_db_enqueue(s->db, udid, c);
+        plist_free(c);
+    }
+    return rc;
+}
+
 static void do_token_update(ferry_mdm_server_t *s, plist_t d, const char *udid, const mdm_dev_t *dev,
                             const signer_t *sg, reply_t *r)
 {
@@ -327,7 +343,7 @@ static void do_token_update(ferry_mdm_server_t *s, plist_t d, const char *udid, 
             goto out;
         }
     }
-    if (mdm_db_token_update(s->db, &t))
+    if (mdm_db_token_update(s->db, &t) || (awaiting && queue_device_configured(s, udid)))
         reply_text(r, 500, "%s\n", ferry_error_last());
     else
         reply_decision(r, FERRY_MDM_ACCEPT);
