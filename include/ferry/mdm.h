@@ -15,6 +15,8 @@
  *        Apple's define-profile JSON), 404 when S is not assigned.
  *   POST /ade/enroll   body: MachineInfo plist, raw or CMS-signed (attached); 200 with the enrollment
  *        profile (application/x-apple-aspen-config), 403 when SERIAL is not assigned.
+ *   GET/POST /admin/...  the administration API (admin.c), only when the server has an admin token
+ *        and the request carries `Authorization: Bearer TOKEN`; otherwise 401/404.
  * Refusals that must NOT unenroll a device use 400/403/413 with a text/plain reason and never the
  * com.apple.unrecognized.device body: a message without Mdm-Signature, one whose signature does not
  * verify, or one signed by another identity than the device's enrolled one gets 403 text/plain.
@@ -189,6 +191,7 @@ typedef struct {
     const char *public_url;    /* base URL devices use; NULL = http(s)://host:port */
     size_t max_body;           /* 0 = FERRY_MDM_DEFAULT_MAX_BODY */
     unsigned threads;          /* 0 = 4 */
+    const char *admin_token;   /* enables /admin/... for `Authorization: Bearer TOKEN`; NULL = off */
 } ferry_mdm_server_opts_t;
 
 typedef struct ferry_mdm_server ferry_mdm_server_t;
@@ -260,6 +263,25 @@ int ferry_mdm_client_fetch_ade_profile(const char *assign_base, const char *seri
 int ferry_mdm_client_fetch_enrollment(const char *url, plist_t machine_info,
                                       const ferry_mdm_identity_t *id, const char *ca_file,
                                       plist_t *profile);
+
+/* ---- administration over HTTP (admin_client.c): `ferry mdm ... --url URL` ---------------------- */
+
+typedef struct {
+    const char *url;     /* server base URL */
+    const char *token;   /* admin token */
+    const char *ca_file; /* HTTPS trust anchor; NULL = system store */
+} ferry_mdm_admin_t;
+
+int ferry_mdm_admin_list_devices(const ferry_mdm_admin_t *a, ferry_mdm_device_t **out, size_t *n);
+int ferry_mdm_admin_list_commands(const ferry_mdm_admin_t *a, const char *udid,
+                                  ferry_mdm_command_rec_t **out, size_t *n);
+/* The server rebuilds and checks the command; *uuid (malloc'd) is the CommandUUID it queued. */
+int ferry_mdm_admin_enqueue(const ferry_mdm_admin_t *a, const char *udid, const char *request_type,
+                            plist_t params, char **uuid);
+int ferry_mdm_admin_set_decision(const ferry_mdm_admin_t *a, const char *udid, int decision,
+                                 int restore_only);
+int ferry_mdm_admin_assign(const ferry_mdm_admin_t *a, const ferry_mdm_ade_profile_t *p);
+int ferry_mdm_admin_unassign(const ferry_mdm_admin_t *a, const char *serial);
 
 #ifdef __cplusplus
 }

@@ -20,13 +20,14 @@ enum {
     M_DB = 2000, M_JSON, M_LISTEN, M_TLS_CERT, M_TLS_KEY, M_UNKNOWN, M_PUBLIC_URL, M_READY_FILE,
     M_MAX_BODY, M_THREADS, M_STATUS, M_RESTORE_ONLY, M_URL, M_NAME, M_ORG, M_SUPERVISED, M_MANDATORY,
     M_NOT_REMOVABLE, M_MULTI_USER, M_AWAIT, M_NO_BACKUP_PROFILE, M_ACME_HW, M_UNASSIGN, M_HELP,
+    M_SERVER_URL, M_ADMIN_TOKEN_FILE, M_CA_FILE,
 };
 
 static const char USAGE[] =
     "usage: ferry mdm <subcommand> [options]\n"
     "  serve --listen HOST:PORT [--db FILE] [--tls-cert F --tls-key F]\n"
     "        [--unknown-device accept|401|403] [--public-url URL] [--ready-file F]\n"
-    "        [--max-body BYTES] [--threads N]\n"
+    "        [--max-body BYTES] [--threads N] [--admin-token-file FILE]\n"
     "                      run the MDM server and device-assignment service until SIGINT/SIGTERM\n"
     "  devices [--json]    devices the server knows, their state and the decision they get\n"
     "  commands [UDID] [--json]\n"
@@ -38,12 +39,15 @@ static const char USAGE[] =
     "                      reject the device (default 403 com.apple.unrecognized.device); with\n"
     "                      --restore-only only its TokenUpdate after a restore (S2)\n"
     "  unblock UDID        accept the device again (200)\n"
-    "  assign SERIAL [--url URL] [--name NAME] [--org ORG] [--is-supervised] [--is-mandatory]\n"
+    "  assign SERIAL [--enroll-url URL] [--name NAME] [--org ORG] [--is-supervised] [--is-mandatory]\n"
     "        [--not-mdm-removable] [--is-multi-user] [--await-device-configured]\n"
     "        [--do-not-use-profile-from-backup] [--acme-hardware-bound] [--json]\n"
     "  assign SERIAL --unassign\n"
     "                      register (or remove) a serial number's ADE profile\n"
-    "Every subcommand takes --db FILE (default $FERRY_MDM_DB, else ./ferry-mdm.db).\n";
+    "Every subcommand takes --db FILE (default $FERRY_MDM_DB, else ./ferry-mdm.db). Instead of\n"
+    "--db, devices|commands|enqueue|block|unblock|assign can talk to a running server with\n"
+    "--url URL --admin-token-file FILE [--ca-file PEM]; the server enables that admin API with\n"
+    "`serve --admin-token-file FILE` (a token of 16 or more characters on the first line).\n";
 
 static const struct option LONGOPTS[] = {
     {"db", required_argument, NULL, M_DB},
@@ -58,7 +62,7 @@ static const struct option LONGOPTS[] = {
     {"threads", required_argument, NULL, M_THREADS},
     {"status", required_argument, NULL, M_STATUS},
     {"restore-only", no_argument, NULL, M_RESTORE_ONLY},
-    {"url", required_argument, NULL, M_URL},
+    {"enroll-url", required_argument, NULL, M_URL},
     {"name", required_argument, NULL, M_NAME},
     {"org", required_argument, NULL, M_ORG},
     {"is-supervised", no_argument, NULL, M_SUPERVISED},
@@ -70,11 +74,15 @@ static const struct option LONGOPTS[] = {
     {"acme-hardware-bound", no_argument, NULL, M_ACME_HW},
     {"unassign", no_argument, NULL, M_UNASSIGN},
     {"help", no_argument, NULL, M_HELP},
+    {"url", required_argument, NULL, M_SERVER_URL},
+    {"admin-token-file", required_argument, NULL, M_ADMIN_TOKEN_FILE},
+    {"ca-file", required_argument, NULL, M_CA_FILE},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
     const char *db, *listen, *tls_cert, *tls_key, *public_url, *ready_file;
+    const char *server_url, *token_file, *ca_file;
     int json, unknown, status, restore_only, unassign;
     size_t max_body;
     unsigned threads;
@@ -150,6 +158,9 @@ static int parse_args(const char *sub, int argc, char **argv, mdm_args_t *a)
         case M_NO_BACKUP_PROFILE: a->ade.do_not_use_profile_from_backup = 1; break;
         case M_ACME_HW: a->ade.acme_hardware_bound = 1; break;
         case M_UNASSIGN: a->unassign = 1; break;
+        case M_SERVER_URL: a->server_url = optarg; break;
+        case M_ADMIN_TOKEN_FILE: a->token_file = optarg; break;
+        case M_CA_FILE: a->ca_file = optarg; break;
         case M_HELP: fputs(USAGE, stdout); return -1;
         default: return cli_usage_error(cmd, "unknown option '%s' (see ferry mdm --help)", argv[optind - 1]);
         }
@@ -191,6 +202,49 @@ static int parse_all(const char *sub, int argc, char **argv, mdm_args_t *a)
     }
     a->pos = pos;
     a->npos = np;
+    return 0;
+}
+
+/* The admin token: first line of the file, at least 16 characters. The caller wipes and frees. */
+static int read_token(const char *path, char **out)
+{
+    uint8_t *buf;
+    size_t len;
+    *out = NULL;
+    int rc = ferry_file_read_all(path, 4096, &buf, &len);
+    if (rc)
+        return rc;
+    size_t n = strcspn((char *)buf, "\r\n");
+    buf[n] = 0;
+    if (n < 16) {
+        ferry_wipe(buf, len);
+        free(buf);
+        return ferry_error_set(FERRY_EINVAL, "the admin token in %s is shorter than 16 characters", path);
+    }
+    *out = (char *)buf;
+    return 0;
+}
+
+static void free_token(char *t)
+{
+    if (t) {
+        ferry_wipe(t, strlen(t));
+        free(t);
+    }
+}
+
+/* --url mode: fills *adm (token malloc'd in *token). Returns 0, or an exit code. */
+static int remote(const mdm_args_t *a, const char *sub, ferry_mdm_admin_t *adm, char **token)
+{
+    *token = NULL;
+    if (!a->token_file)
+        return cli_usage_error(sub, "--url needs --admin-token-file FILE");
+    int rc = read_token(a->token_file, token);
+    if (rc)
+        return cli_fail(rc);
+    adm->url = a->server_url;
+    adm->token = *token;
+    adm->ca_file = a->ca_file;
     return 0;
 }
 
@@ -237,6 +291,13 @@ static int mdm_serve(mdm_args_t *a)
     o.public_url = a->public_url;
     o.max_body = a->max_body;
     o.threads = a->threads;
+    char *token = NULL;
+    if (a->token_file) {
+        int trc = read_token(a->token_file, &token);
+        if (trc)
+            return cli_fail(trc);
+        o.admin_token = token;
+    }
     /* Block the stop signals before the server's threads exist, so that only sigwait sees them. */
     sigset_t set;
     sigemptyset(&set);
@@ -246,6 +307,7 @@ static int mdm_serve(mdm_args_t *a)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     ferry_mdm_server_t *s;
     int rc = ferry_mdm_server_start(&o, &s);
+    free_token(token); /* the server keeps its own copy */
     if (rc)
         return cli_fail(rc);
     const char *url = ferry_mdm_server_url(s);
@@ -279,13 +341,23 @@ static void fmt_time(int64_t t, char *out, size_t n)
 
 static int mdm_devices(mdm_args_t *a)
 {
-    ferry_mdm_db_t *db;
-    if (open_db(a, &db))
-        return EXIT_FAILURE_GENERIC;
     ferry_mdm_device_t *d;
     size_t n;
-    int rc = ferry_mdm_db_list_devices(db, &d, &n);
-    ferry_mdm_db_close(db);
+    int rc;
+    if (a->server_url) {
+        ferry_mdm_admin_t adm;
+        char *token;
+        if ((rc = remote(a, "mdm devices", &adm, &token)))
+            return rc;
+        rc = ferry_mdm_admin_list_devices(&adm, &d, &n);
+        free_token(token);
+    } else {
+        ferry_mdm_db_t *db;
+        if (open_db(a, &db))
+            return EXIT_FAILURE_GENERIC;
+        rc = ferry_mdm_db_list_devices(db, &d, &n);
+        ferry_mdm_db_close(db);
+    }
     if (rc)
         return cli_fail(rc);
     if (a->json) {
@@ -382,13 +454,24 @@ static void json_plist(cli_json_t *j, plist_t p)
 
 static int mdm_commands(mdm_args_t *a)
 {
-    ferry_mdm_db_t *db;
-    if (open_db(a, &db))
-        return EXIT_FAILURE_GENERIC;
     ferry_mdm_command_rec_t *c;
     size_t n;
-    int rc = ferry_mdm_db_list_commands(db, a->npos > 0 ? a->pos[0] : NULL, &c, &n);
-    ferry_mdm_db_close(db);
+    int rc;
+    const char *udid = a->npos > 0 ? a->pos[0] : NULL;
+    if (a->server_url) {
+        ferry_mdm_admin_t adm;
+        char *token;
+        if ((rc = remote(a, "mdm commands", &adm, &token)))
+            return rc;
+        rc = ferry_mdm_admin_list_commands(&adm, udid, &c, &n);
+        free_token(token);
+    } else {
+        ferry_mdm_db_t *db;
+        if (open_db(a, &db))
+            return EXIT_FAILURE_GENERIC;
+        rc = ferry_mdm_db_list_commands(db, udid, &c, &n);
+        ferry_mdm_db_close(db);
+    }
     if (rc)
         return cli_fail(rc);
     if (a->json) {
@@ -430,18 +513,35 @@ static int mdm_enqueue(mdm_args_t *a)
     for (int i = 2; i < a->npos && !rc; i++)
         rc = ferry_mdm_command_param(a->pos[1], a->pos[i], params);
     if (!rc)
-        rc = ferry_mdm_command_new(a->pos[1], params, &cmd);
-    plist_free(params);
-    if (rc)
+        rc = ferry_mdm_command_new(a->pos[1], params, &cmd); /* checked here as well as remotely */
+    if (rc) {
+        plist_free(params);
         return cli_fail(rc);
-    ferry_mdm_db_t *db;
-    if (open_db(a, &db)) {
-        plist_free(cmd);
-        return EXIT_FAILURE_GENERIC;
     }
-    rc = ferry_mdm_db_enqueue(db, a->pos[0], cmd);
-    ferry_mdm_db_close(db);
-    const char *uuid = plist_get_string_ptr(plist_dict_get_item(cmd, "CommandUUID"), NULL);
+    char *uuid = NULL;
+    if (a->server_url) {
+        ferry_mdm_admin_t adm;
+        char *token;
+        if ((rc = remote(a, "mdm enqueue", &adm, &token))) {
+            plist_free(params);
+            plist_free(cmd);
+            return rc;
+        }
+        rc = ferry_mdm_admin_enqueue(&adm, a->pos[0], a->pos[1], params, &uuid);
+        free_token(token);
+    } else {
+        ferry_mdm_db_t *db;
+        if (open_db(a, &db)) {
+            plist_free(params);
+            plist_free(cmd);
+            return EXIT_FAILURE_GENERIC;
+        }
+        rc = ferry_mdm_db_enqueue(db, a->pos[0], cmd);
+        ferry_mdm_db_close(db);
+        if (!rc && !(uuid = strdup(plist_get_string_ptr(plist_dict_get_item(cmd, "CommandUUID"), NULL))))
+            rc = ferry_error_set(FERRY_ENOMEM, "out of memory");
+    }
+    plist_free(params);
     if (!rc) {
         if (a->json) {
             cli_json_t j;
@@ -456,6 +556,7 @@ static int mdm_enqueue(mdm_args_t *a)
             printf("%s\n", uuid);
         }
     }
+    free(uuid);
     plist_free(cmd);
     return rc ? cli_fail(rc) : EXIT_OK;
 }
@@ -465,11 +566,21 @@ static int mdm_block(mdm_args_t *a, int unblock)
     const char *sub = unblock ? "mdm unblock" : "mdm block";
     if (a->npos != 1)
         return cli_usage_error(sub, "give exactly one UDID");
-    ferry_mdm_db_t *db;
-    if (open_db(a, &db))
-        return EXIT_FAILURE_GENERIC;
-    int rc = ferry_mdm_db_set_decision(db, a->pos[0], unblock ? 200 : a->status, a->restore_only);
-    ferry_mdm_db_close(db);
+    int rc, decision = unblock ? 200 : a->status;
+    if (a->server_url) {
+        ferry_mdm_admin_t adm;
+        char *token;
+        if ((rc = remote(a, sub, &adm, &token)))
+            return rc;
+        rc = ferry_mdm_admin_set_decision(&adm, a->pos[0], decision, a->restore_only);
+        free_token(token);
+    } else {
+        ferry_mdm_db_t *db;
+        if (open_db(a, &db))
+            return EXIT_FAILURE_GENERIC;
+        rc = ferry_mdm_db_set_decision(db, a->pos[0], decision, a->restore_only);
+        ferry_mdm_db_close(db);
+    }
     if (rc)
         return cli_fail(rc);
     if (!a->json)
@@ -490,15 +601,21 @@ static int mdm_assign(mdm_args_t *a)
 {
     if (a->npos != 1)
         return cli_usage_error("mdm assign", "give exactly one SERIAL");
-    ferry_mdm_db_t *db;
-    if (open_db(a, &db))
-        return EXIT_FAILURE_GENERIC;
     int rc;
+    ferry_mdm_db_t *db = NULL;
+    ferry_mdm_admin_t adm;
+    char *token = NULL;
+    if (a->server_url) {
+        if ((rc = remote(a, "mdm assign", &adm, &token)))
+            return rc;
+    } else if (open_db(a, &db)) {
+        return EXIT_FAILURE_GENERIC;
+    }
+    a->ade.serial = a->pos[0];
     if (a->unassign) {
-        rc = ferry_mdm_db_unassign(db, a->pos[0]);
+        rc = db ? ferry_mdm_db_unassign(db, a->pos[0]) : ferry_mdm_admin_unassign(&adm, a->pos[0]);
     } else {
-        a->ade.serial = a->pos[0];
-        rc = ferry_mdm_db_assign(db, &a->ade);
+        rc = db ? ferry_mdm_db_assign(db, &a->ade) : ferry_mdm_admin_assign(&adm, &a->ade);
         if (!rc) {
             plist_t p = ferry_mdm_ade_profile_to_plist(&a->ade, NULL);
             if (a->json)
@@ -510,6 +627,7 @@ static int mdm_assign(mdm_args_t *a)
         }
     }
     ferry_mdm_db_close(db);
+    free_token(token);
     return rc ? cli_fail(rc) : EXIT_OK;
 }
 

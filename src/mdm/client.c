@@ -24,15 +24,10 @@ static void curl_init_once(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-typedef struct {
-    char *buf;
-    size_t len;
-    int overflow;
-} sink_t;
 
 static size_t on_data(char *p, size_t size, size_t n, void *ud)
 {
-    sink_t *s = ud;
+    mdm_http_sink_t *s = ud;
     size_t add = size * n;
     if (s->len + add > MAX_REPLY) {
         s->overflow = 1;
@@ -48,29 +43,14 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
     return add;
 }
 
-typedef struct {
-    const char *method, *url, *ctype;
-    const void *body;
-    size_t len;
-    const ferry_mdm_identity_t *sign_with; /* detached Mdm-Signature */
-    const char *ca_file;
-    long timeout;
-} http_req_t;
-
-typedef struct {
-    long status;
-    sink_t body;
-    char *ctype;
-} http_resp_t;
-
-static void resp_clear(http_resp_t *r)
+void mdm_http_resp_clear(mdm_http_resp_t *r)
 {
     free(r->body.buf);
     free(r->ctype);
     memset(r, 0, sizeof *r);
 }
 
-static int http(const http_req_t *q, http_resp_t *r)
+int mdm_http(const mdm_http_req_t *q, mdm_http_resp_t *r)
 {
     memset(r, 0, sizeof *r);
     pthread_once(&curl_once, curl_init_once);
@@ -87,12 +67,17 @@ static int http(const http_req_t *q, http_resp_t *r)
     }
     if (q->ctype && asprintf(&ct_hdr, "Content-Type: %s", q->ctype) < 0)
         ct_hdr = NULL;
+    char *auth_hdr = NULL;
+    if (q->bearer && asprintf(&auth_hdr, "Authorization: Bearer %s", q->bearer) < 0)
+        auth_hdr = NULL;
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
     if (ct_hdr)
         h = curl_slist_append(h, ct_hdr);
     if (sig_hdr)
         h = curl_slist_append(h, sig_hdr);
+    if (auth_hdr)
+        h = curl_slist_append(h, auth_hdr);
     h = curl_slist_append(h, "Expect:");
     int rc = 0;
     if (!c || !h) {
@@ -122,7 +107,7 @@ static int http(const http_req_t *q, http_resp_t *r)
     if (cc != CURLE_OK) {
         rc = ferry_error_set(r->body.overflow ? FERRY_ELIMIT : FERRY_EIO, "%s %s: %s", q->method, q->url,
                              r->body.overflow ? "reply too large" : err[0] ? err : curl_easy_strerror(cc));
-        resp_clear(r);
+        mdm_http_resp_clear(r);
         goto out;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
@@ -134,6 +119,10 @@ out:
     curl_easy_cleanup(c);
     free(sig_hdr);
     free(ct_hdr);
+    if (auth_hdr) {
+        ferry_wipe(auth_hdr, strlen(auth_hdr));
+        free(auth_hdr);
+    }
     return rc;
 }
 
@@ -144,7 +133,7 @@ void ferry_mdm_reply_clear(ferry_mdm_reply_t *r)
 }
 
 /* 403 means unenroll only with Apple's code; the body is JSON or an XML plist (spec/mdm.md §11). */
-static int unrecognized(const http_resp_t *r)
+static int unrecognized(const mdm_http_resp_t *r)
 {
     const char *b = r->body.buf;
     if (!b)
@@ -174,7 +163,7 @@ static int unrecognized(const http_resp_t *r)
     return yes;
 }
 
-static void fill_reply(const http_resp_t *r, ferry_mdm_reply_t *out)
+static void fill_reply(const mdm_http_resp_t *r, ferry_mdm_reply_t *out)
 {
     out->http_status = (int)r->status;
     out->verdict = r->status == 200                 ? FERRY_MDM_VERDICT_ACCEPTED
@@ -189,7 +178,7 @@ static void fill_reply(const http_resp_t *r, ferry_mdm_reply_t *out)
 
 /* Signs and PUTs a plist message; fills reply and, on 200, hands back the body. */
 static int put_message(const ferry_mdm_client_opts_t *o, const char *url, const char *ctype, plist_t msg,
-                       ferry_mdm_reply_t *reply, http_resp_t *keep)
+                       ferry_mdm_reply_t *reply, mdm_http_resp_t *keep)
 {
     char *xml = NULL;
     uint32_t len = 0;
@@ -198,9 +187,9 @@ static int put_message(const ferry_mdm_client_opts_t *o, const char *url, const 
     reply->verdict = FERRY_MDM_VERDICT_OTHER;
     if (!xml)
         return ferry_error_set(FERRY_ENOMEM, "cannot serialise the message");
-    http_req_t q = {"PUT", url, ctype, xml, len, o->identity, o->ca_file, o->timeout_seconds};
-    http_resp_t r;
-    int rc = http(&q, &r);
+    mdm_http_req_t q = {"PUT", url, ctype, xml, len, o->identity, o->ca_file, o->timeout_seconds, NULL};
+    mdm_http_resp_t r;
+    int rc = mdm_http(&q, &r);
     free(xml);
     if (rc)
         return rc;
@@ -208,7 +197,7 @@ static int put_message(const ferry_mdm_client_opts_t *o, const char *url, const 
     if (keep)
         *keep = r;
     else
-        resp_clear(&r);
+        mdm_http_resp_clear(&r);
     return 0;
 }
 
@@ -282,7 +271,7 @@ int ferry_mdm_client_command_loop(const ferry_mdm_client_opts_t *o, ferry_mdm_co
     plist_dict_set_item(msg, "Status", plist_new_string("Idle"));
     plist_dict_set_item(msg, "UDID", plist_new_string(o->udid));
     for (;;) {
-        http_resp_t r;
+        mdm_http_resp_t r;
         ferry_mdm_reply_clear(reply);
         int rc = put_message(o, o->server_url, FERRY_MDM_COMMAND_MIME, msg, reply, &r);
         plist_free(msg);
@@ -290,14 +279,14 @@ int ferry_mdm_client_command_loop(const ferry_mdm_client_opts_t *o, ferry_mdm_co
         if (rc)
             return rc;
         if (r.status != 200 || r.body.len == 0) { /* rejected, or the session ended */
-            resp_clear(&r);
+            mdm_http_resp_clear(&r);
             return 0;
         }
         plist_t req = NULL;
         char *uuid = NULL;
         if (r.body.len >= 8)
             plist_from_memory(r.body.buf, (uint32_t)r.body.len, &req);
-        resp_clear(&r);
+        mdm_http_resp_clear(&r);
         if (!req || ferry_plist_get_string(req, "CommandUUID", &uuid) ||
             !plist_dict_get_item(req, "Command") ||
             plist_get_node_type(plist_dict_get_item(req, "Command")) != PLIST_DICT) {
@@ -343,9 +332,9 @@ int ferry_mdm_client_fetch_ade_profile(const char *assign_base, const char *seri
     curl_easy_cleanup(c);
     if (!url)
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    http_req_t q = {"GET", url, NULL, NULL, 0, NULL, ca_file, 30};
-    http_resp_t r;
-    int rc = http(&q, &r);
+    mdm_http_req_t q = {"GET", url, NULL, NULL, 0, NULL, ca_file, 30, NULL};
+    mdm_http_resp_t r;
+    int rc = mdm_http(&q, &r);
     if (!rc && r.status == 404)
         rc = ferry_error_set(FERRY_ENOTFOUND, "serial number %s is not registered for device "
                                               "assignment at %s", serial, assign_base);
@@ -359,7 +348,7 @@ int ferry_mdm_client_fetch_ade_profile(const char *assign_base, const char *seri
             plist_free(p);
         }
     }
-    resp_clear(&r);
+    mdm_http_resp_clear(&r);
     free(url);
     return rc;
 }
@@ -382,10 +371,10 @@ int ferry_mdm_client_fetch_enrollment(const char *url, plist_t machine_info, con
             return rc;
         }
     }
-    http_req_t q = {"POST", url, id ? "application/pkcs7-signature" : "application/xml",
-                    id ? (const void *)der : xml, id ? der_len : len, NULL, ca_file, 30};
-    http_resp_t r;
-    int rc = http(&q, &r);
+    mdm_http_req_t q = {"POST", url, id ? "application/pkcs7-signature" : "application/xml",
+                    id ? (const void *)der : xml, id ? der_len : len, NULL, ca_file, 30, NULL};
+    mdm_http_resp_t r;
+    int rc = mdm_http(&q, &r);
     free(xml);
     free(der);
     if (rc)
@@ -397,6 +386,6 @@ int ferry_mdm_client_fetch_enrollment(const char *url, plist_t machine_info, con
         rc = ferry_error_set(FERRY_EIO, "%s answered %ld to the MachineInfo", url, r.status);
     else
         rc = ferry_plist_parse(r.body.buf, r.body.len, profile, "the enrollment profile");
-    resp_clear(&r);
+    mdm_http_resp_clear(&r);
     return rc;
 }

@@ -63,4 +63,42 @@ int mdm_db_topic(ferry_mdm_db_t *db, char **topic);
 
 int mdm_uuid(char out[37]);
 
+/* ---- HTTP client (client.c) ---- */
+typedef struct {
+    char *buf; /* NUL-terminated for convenience */
+    size_t len;
+    int overflow;
+} mdm_http_sink_t;
+typedef struct {
+    const char *method, *url, *ctype;
+    const void *body;
+    size_t len;
+    const ferry_mdm_identity_t *sign_with; /* adds a detached Mdm-Signature */
+    const char *ca_file;
+    long timeout;
+    const char *bearer; /* adds Authorization: Bearer */
+} mdm_http_req_t;
+typedef struct {
+    long status;
+    mdm_http_sink_t body;
+    char *ctype;
+} mdm_http_resp_t;
+/* 0 when an HTTP answer came (any status), FERRY_EIO/ELIMIT on transport failure (r cleared). */
+int mdm_http(const mdm_http_req_t *q, mdm_http_resp_t *r);
+void mdm_http_resp_clear(mdm_http_resp_t *r);
+
+/* ---- admin API (admin.c) ---- */
+typedef struct {
+    int status;
+    char *body; /* malloc'd: an XML plist on 200, a text reason otherwise */
+    size_t len;
+} mdm_admin_reply_t;
+/* Runs one admin request (the caller checked the token and holds the database lock). */
+void mdm_admin_handle(ferry_mdm_db_t *db, const char *path, const char *method, const char *udid_arg,
+                      const uint8_t *body, size_t len, mdm_admin_reply_t *r);
+plist_t mdm_device_to_plist(const ferry_mdm_device_t *d);
+int mdm_device_from_plist(plist_t p, ferry_mdm_device_t *d);
+plist_t mdm_command_to_plist(const ferry_mdm_command_rec_t *c);
+int mdm_command_from_plist(plist_t p, ferry_mdm_command_rec_t *c);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -34,6 +35,7 @@ struct ferry_mdm_server {
     char *base_url;
     char *topic;
     char *tls_cert, *tls_key; /* PEM, kept alive for the daemon */
+    char *admin_token;        /* NULL: admin API off */
 };
 
 typedef struct {
@@ -612,9 +614,53 @@ static int starts_with(const char *s, const char *prefix)
     return s && !strncasecmp(s, prefix, strlen(prefix));
 }
 
+/* Constant-time comparison of the bearer token, so that timing tells nothing about it. */
+static int admin_authorised(const ferry_mdm_server_t *s, struct MHD_Connection *c)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (!s->admin_token || !h || strncmp(h, "Bearer ", 7) != 0)
+        return 0;
+    const char *got = h + 7;
+    size_t n = strlen(s->admin_token);
+    if (strlen(got) != n)
+        return 0;
+    return CRYPTO_memcmp(got, s->admin_token, n) == 0;
+}
+
+static void handle_admin(ferry_mdm_server_t *s, struct MHD_Connection *c, const char *url,
+                         const char *method, const req_t *q, reply_t *r)
+{
+    if (!s->admin_token) {
+        reply_text(r, 404, "the admin API is off (start the server with an admin token)\n");
+        return;
+    }
+    if (!admin_authorised(s, c)) {
+        reply_text(r, 401, "admin API: missing or wrong bearer token\n");
+        return;
+    }
+    if (q->too_big) {
+        reply_text(r, 413, "body larger than %zu bytes\n", s->max_body);
+        return;
+    }
+    const char *udid = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "udid");
+    mdm_admin_reply_t a;
+    pthread_mutex_lock(&s->lock);
+    mdm_admin_handle(s->db, url, method, udid, q->buf, q->len, &a);
+    pthread_mutex_unlock(&s->lock);
+    free(r->body);
+    r->status = a.status;
+    r->body = a.body;
+    r->len = a.len;
+    r->ctype = a.status == 200 ? "application/xml" : "text/plain; charset=utf-8";
+}
+
 static void route(ferry_mdm_server_t *s, struct MHD_Connection *c, const char *url,
                   const char *method, const req_t *q, reply_t *r)
 {
+    if (!strncmp(url, "/admin/", 7)) {
+        handle_admin(s, c, url, method, q, r);
+        return;
+    }
     int put = !strcmp(method, "PUT"), get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
     if (!strcmp(url, "/ade/profile")) {
         if (get)
@@ -759,6 +805,10 @@ void ferry_mdm_server_stop(ferry_mdm_server_t *s)
     free(s->base_url);
     free(s->topic);
     free(s->tls_cert);
+    if (s->admin_token) {
+        ferry_wipe(s->admin_token, strlen(s->admin_token));
+        free(s->admin_token);
+    }
     if (s->tls_key) {
         ferry_wipe(s->tls_key, strlen(s->tls_key));
         free(s->tls_key);
@@ -789,6 +839,14 @@ int ferry_mdm_server_start(const ferry_mdm_server_opts_t *o, ferry_mdm_server_t 
     pthread_mutex_init(&s->lock, NULL);
     s->unknown_decision = d;
     s->max_body = o->max_body ? o->max_body : FERRY_MDM_DEFAULT_MAX_BODY;
+    if (o->admin_token && strlen(o->admin_token) < 16) {
+        ferry_mdm_server_stop(s);
+        return ferry_error_set(FERRY_EINVAL, "the admin token must have at least 16 characters");
+    }
+    if (o->admin_token && !(s->admin_token = strdup(o->admin_token))) {
+        ferry_mdm_server_stop(s);
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    }
     int rc = ferry_mdm_db_open(o->db_path, &s->db);
     if (!rc)
         rc = mdm_db_topic(s->db, &s->topic);
