@@ -227,7 +227,8 @@ int mdm_db_token_update(ferry_mdm_db_t *db, const mdm_token_t *t)
         db, "INSERT INTO devices(udid, topic, state, identity, token, push_magic, unlock_token,"
             " awaiting_configuration, created, last_seen) VALUES(?1,?2,'enrolled',?3,?4,?5,?6,?7,?8,?8)"
             " ON CONFLICT(udid) DO UPDATE SET topic=coalesce(?2, topic), state='enrolled',"
-            " token=?4, push_magic=?5, unlock_token=coalesce(?6, unlock_token),"
+            " identity=coalesce(identity, ?3), token=coalesce(?4, token),"
+            " push_magic=coalesce(?5, push_magic), unlock_token=coalesce(?6, unlock_token),"
             " awaiting_configuration=?7, auth_pending=0, last_seen=?8");
     if (!st)
         return FERRY_EIO;

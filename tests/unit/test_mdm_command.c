@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,12 +97,56 @@ static void test_every_type_builds(void **state)
     assert_true(n >= 10);
 }
 
+static void test_file_values(void **state)
+{
+    char *dir = tu_mkdtemp(), *arr, *dict, *raw;
+    assert_true(asprintf(&arr, "%s/settings.plist", dir) > 0);
+    assert_true(asprintf(&dict, "%s/config.plist", dir) > 0);
+    assert_true(asprintf(&raw, "%s/profile.mobileconfig", dir) > 0);
+    plist_t a = plist_new_array(), item = plist_new_dict(), d = plist_new_dict();
+    plist_dict_set_item(item, "Item", plist_new_string("DeviceName"));
+    plist_array_append_item(a, item);
+    plist_dict_set_item(d, "ServerURL", plist_new_string("https://app.example.com"));
+    assert_int_equal(ferry_plist_write_file(arr, a, 1), 0);
+    assert_int_equal(ferry_plist_write_file(dict, d, 0), 0);
+    assert_int_equal(ferry_file_write_atomic(raw, "<plist/>", 8, 0600), 0);
+    char kv[600];
+    plist_t p = plist_new_dict();
+    snprintf(kv, sizeof kv, "Settings=@%s", arr);
+    assert_int_equal(ferry_mdm_command_param("Settings", kv, p), 0);
+    snprintf(kv, sizeof kv, "Settings=@%s", dict); /* a dict where an array is wanted */
+    assert_int_equal(ferry_mdm_command_param("Settings", kv, p), FERRY_EINVAL);
+    assert_int_equal(ferry_mdm_command_param("Settings", "Settings=plain", p), FERRY_EINVAL);
+    plist_free(p);
+    p = plist_new_dict();
+    snprintf(kv, sizeof kv, "Configuration=@%s", dict);
+    assert_int_equal(ferry_mdm_command_param("InstallApplication", kv, p), 0);
+    assert_int_equal(ferry_mdm_command_param("InstallApplication", "Identifier=com.example.app", p), 0);
+    plist_t c;
+    assert_int_equal(ferry_mdm_command_new("InstallApplication", p, &c), 0);
+    plist_free(c);
+    plist_free(p);
+    p = plist_new_dict();
+    snprintf(kv, sizeof kv, "Payload=@%s", raw);
+    assert_int_equal(ferry_mdm_command_param("InstallProfile", kv, p), 0);
+    assert_int_equal(plist_get_node_type(plist_dict_get_item(p, "Payload")), PLIST_DATA);
+    plist_free(p);
+    plist_free(a);
+    plist_free(d);
+    tu_rmtree(dir);
+    free(dir);
+    free(arr);
+    free(dict);
+    free(raw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_install_application_flags_5),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_every_type_builds),
+        cmocka_unit_test(test_file_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
