@@ -386,6 +386,52 @@ static void test_malformed_bodies_4xx_and_server_serves(void **state)
     tl_server_stop(&t);
 }
 
+/* Deterministic mutations of valid XML and binary messages: every answer is a 4xx (never a crash,
+ * never a 200 for an unsigned message) and the server still serves a genuine device afterwards. */
+static void test_mutated_bodies_never_accepted(void **state)
+{
+    tl_server_t t;
+    tl_server_start(&t, 403);
+    tl_device_t d;
+    tl_device_init(&d, &t, "UDID-FUZZ");
+    assert_int_equal(tl_enroll(&d), 200);
+    plist_t m = plist_new_dict();
+    plist_dict_set_item(m, "MessageType", plist_new_string("TokenUpdate"));
+    plist_dict_set_item(m, "UDID", plist_new_string("UDID-FUZZ"));
+    plist_dict_set_item(m, "Topic", plist_new_string("com.apple.mgmt.External.x"));
+    plist_dict_set_item(m, "PushMagic", plist_new_string("M"));
+    plist_dict_set_item(m, "Token", plist_new_data("\1\2\3", 3));
+    char *xml = NULL, *bin = NULL;
+    uint32_t xl = 0, bl = 0;
+    plist_to_xml(m, &xml, &xl);
+    plist_to_bin(m, &bin, &bl);
+    plist_free(m);
+    uint32_t seed = 12345;
+    for (int round = 0; round < 300; round++) {
+        int use_bin = round & 1;
+        uint32_t len = use_bin ? bl : xl;
+        char *buf = malloc(len);
+        memcpy(buf, use_bin ? bin : xml, len);
+        for (int k = 0; k < 1 + round % 8; k++) {
+            seed = seed * 1103515245u + 12345u;
+            buf[(seed >> 8) % len] = (char)(seed >> 24);
+        }
+        seed = seed * 1103515245u + 12345u;
+        uint32_t cut = round % 5 == 0 ? (seed >> 8) % len : len;
+        tl_raw_t raw;
+        tl_put_raw(round % 3 ? t.checkin : t.server, round % 3 ? FERRY_MDM_CHECKIN_MIME : FERRY_MDM_COMMAND_MIME,
+                   buf, cut, NULL, &raw);
+        if (raw.status < 400 || raw.status >= 500)
+            fail_msg("round %d: status %ld", round, raw.status);
+        free(buf);
+    }
+    free(xml);
+    free(bin);
+    assert_int_equal(tl_enroll(&d), 200);
+    tl_device_free(&d);
+    tl_server_stop(&t);
+}
+
 static void test_D2_assignment_service(void **state)
 {
     tl_server_t t;
@@ -472,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_unknown_device_gets_configured_decision),
         cmocka_unit_test(test_forged_and_unsigned_refused),
         cmocka_unit_test(test_malformed_bodies_4xx_and_server_serves),
+        cmocka_unit_test(test_mutated_bodies_never_accepted),
         cmocka_unit_test(test_D2_assignment_service),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
