@@ -17,6 +17,16 @@
  *        profile (application/x-apple-aspen-config), 403 when SERIAL is not assigned.
  *   GET/POST /admin/...  the administration API (admin.c), only when the server has an admin token
  *        and the request carries `Authorization: Bearer TOKEN`; otherwise 401/404.
+ * Device decisions: every message of a known device gets its `decision` (200, or 401/403 after
+ * `ferry mdm block`); a TokenUpdate that follows no Authenticate since the device's last TokenUpdate
+ * (how a restored device comes back, S2) gets its `restore_decision`; a device the server does not
+ * know (or that checked out) gets the server's unknown-device decision, and with "accept" it is
+ * adopted and bound to the identity that signed. Every message and the status sent are logged.
+ * Identity binding: Authenticate must be signed; its signer certificate becomes the device's
+ * enrolled identity (a later Authenticate, e.g. an ADE re-enrollment after S4, replaces it: there is
+ * no CA in ferry's world to pin to). Every later message must be signed by that certificate.
+ * A TokenUpdate with AwaitingConfiguration = true queues DeviceConfigured (once) after the commands
+ * already queued.
  * Refusals that must NOT unenroll a device use 400/403/413 with a text/plain reason and never the
  * com.apple.unrecognized.device body: a message without Mdm-Signature, one whose signature does not
  * verify, or one signed by another identity than the device's enrolled one gets 403 text/plain.
