@@ -69,6 +69,16 @@ int ferry_mdm_identity_generate(const char *common_name, ferry_mdm_identity_t **
 int ferry_mdm_identity_from_pem(const void *cert_pem, size_t cert_len, const void *key_pem,
                                 size_t key_len, ferry_mdm_identity_t **out);
 int ferry_mdm_identity_load(const char *cert_path, const char *key_path, ferry_mdm_identity_t **out);
+/* From DER: an X.509 certificate and a private key (PKCS#8 or the key type's own DER form), as a
+ * device keeps them in its keychain. */
+int ferry_mdm_identity_from_der(const uint8_t *cert_der, size_t cert_len, const uint8_t *key_der,
+                                size_t key_len, ferry_mdm_identity_t **out);
+/* From a PKCS#12 blob (the PayloadContent of a com.apple.security.pkcs12 payload) and its password
+ * (NULL or "" for none). */
+int ferry_mdm_identity_from_pkcs12(const uint8_t *p12, size_t len, const char *password,
+                                   ferry_mdm_identity_t **out);
+/* DER of the private key (PKCS#8, malloc'd: the caller wipes and frees it). */
+int ferry_mdm_identity_key_der(const ferry_mdm_identity_t *id, uint8_t **der, size_t *len);
 /* PEM of the certificate and of the key (PKCS#8, unencrypted: the caller wipes and frees it). */
 int ferry_mdm_identity_to_pem(const ferry_mdm_identity_t *id, char **cert_pem, char **key_pem);
 /* DER of the certificate (malloc'd). */

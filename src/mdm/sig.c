@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #define MAX_SIGNATURE_B64 (64u * 1024u)
@@ -121,6 +122,88 @@ int ferry_mdm_identity_load(const char *cert_path, const char *key_path, ferry_m
         free(k);
     }
     return rc ? ferry_error_wrap(rc, "while loading the identity %s / %s", cert_path, key_path) : 0;
+}
+
+/* Takes ownership of cert and key (either may be NULL: then it fails and frees the other). */
+static int identity_adopt(X509 *cert, EVP_PKEY *key, const char *what, ferry_mdm_identity_t **out)
+{
+    *out = NULL;
+    if (!cert || !key) {
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        return ossl_fail(FERRY_EFORMAT, what);
+    }
+    if (X509_check_private_key(cert, key) != 1) {
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        return ossl_fail(FERRY_EFORMAT, "identity private key does not match its certificate");
+    }
+    ferry_mdm_identity_t *id = calloc(1, sizeof *id);
+    if (!id) {
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    }
+    id->cert = cert;
+    id->key = key;
+    *out = id;
+    return 0;
+}
+
+int ferry_mdm_identity_from_der(const uint8_t *cert_der, size_t cert_len, const uint8_t *key_der,
+                                size_t key_len, ferry_mdm_identity_t **out)
+{
+    *out = NULL;
+    if (!cert_der || !key_der || cert_len > INT32_MAX || key_len > INT32_MAX)
+        return ferry_error_set(FERRY_EINVAL, "identity DER missing or too large");
+    const unsigned char *p = cert_der;
+    X509 *cert = d2i_X509(NULL, &p, (long)cert_len);
+    p = key_der;
+    EVP_PKEY *key = d2i_AutoPrivateKey(NULL, &p, (long)key_len);
+    return identity_adopt(cert, key, "identity is not a DER certificate and private key", out);
+}
+
+int ferry_mdm_identity_from_pkcs12(const uint8_t *blob, size_t len, const char *password,
+                                   ferry_mdm_identity_t **out)
+{
+    *out = NULL;
+    if (!blob || len > INT32_MAX)
+        return ferry_error_set(FERRY_EINVAL, "PKCS#12 identity missing or too large");
+    const unsigned char *p = blob;
+    PKCS12 *p12 = d2i_PKCS12(NULL, &p, (long)len);
+    if (!p12)
+        return ossl_fail(FERRY_EFORMAT, "identity is not a PKCS#12 structure");
+    EVP_PKEY *key = NULL;
+    X509 *cert = NULL;
+    STACK_OF(X509) *ca = NULL;
+    int ok = PKCS12_parse(p12, password ? password : "", &key, &cert, &ca);
+    PKCS12_free(p12);
+    sk_X509_pop_free(ca, X509_free);
+    if (!ok) {
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        return ossl_fail(FERRY_EPASSWORD, "cannot open the PKCS#12 identity (wrong password?)");
+    }
+    return identity_adopt(cert, key, "PKCS#12 identity holds no certificate or no key", out);
+}
+
+int ferry_mdm_identity_key_der(const ferry_mdm_identity_t *id, uint8_t **der, size_t *len)
+{
+    *der = NULL;
+    *len = 0;
+    unsigned char *p = NULL;
+    PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(id->key);
+    int n = p8 ? i2d_PKCS8_PRIV_KEY_INFO(p8, &p) : -1;
+    PKCS8_PRIV_KEY_INFO_free(p8);
+    if (n <= 0)
+        return ossl_fail(FERRY_ECRYPTO, "cannot encode the identity key");
+    *der = malloc((size_t)n);
+    if (*der) {
+        memcpy(*der, p, (size_t)n);
+        *len = (size_t)n;
+    }
+    OPENSSL_clear_free(p, (size_t)n);
+    return *der ? 0 : ferry_error_set(FERRY_ENOMEM, "out of memory");
 }
 
 static int bio_to_string(BIO *b, char **out)

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
+
 #include "ferry/mdm.h"
 
 static const char BODY[] = "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>Status</key>"
@@ -105,6 +108,54 @@ static void test_identity_pem_roundtrip(void **state)
     ferry_mdm_identity_free(other);
 }
 
+static void test_identity_der_and_pkcs12(void **state)
+{
+    ferry_mdm_identity_t *id, *back = NULL;
+    assert_int_equal(ferry_mdm_identity_generate("dev-6", &id), 0);
+    uint8_t *cert, *key;
+    size_t cl, kl;
+    assert_int_equal(ferry_mdm_identity_cert_der(id, &cert, &cl), 0);
+    assert_int_equal(ferry_mdm_identity_key_der(id, &key, &kl), 0);
+    assert_int_equal(ferry_mdm_identity_from_der(cert, cl, key, kl, &back), 0);
+    /* what one signs, the other's certificate names */
+    char *sig;
+    uint8_t *signer;
+    size_t sl;
+    assert_int_equal(ferry_mdm_sign(back, BODY, strlen(BODY), &sig), 0);
+    assert_int_equal(ferry_mdm_verify(sig, BODY, strlen(BODY), &signer, &sl), 0);
+    assert_int_equal(sl, cl);
+    assert_memory_equal(signer, cert, cl);
+    free(sig);
+    free(signer);
+    ferry_mdm_identity_free(back);
+    back = NULL;
+    assert_int_equal(ferry_mdm_identity_from_der(cert, cl, cert, cl, &back), FERRY_EFORMAT);
+    assert_null(back);
+    /* PKCS#12 made with OpenSSL (as a pkcs12 payload would carry it) */
+    const unsigned char *p = cert;
+    X509 *x = d2i_X509(NULL, &p, (long)cl);
+    p = key;
+    EVP_PKEY *k = d2i_AutoPrivateKey(NULL, &p, (long)kl);
+    PKCS12 *p12 = PKCS12_create("secret", "dev-6", k, x, NULL, 0, 0, 0, 0, 0);
+    assert_non_null(p12);
+    unsigned char *blob = NULL;
+    int bl = i2d_PKCS12(p12, &blob);
+    assert_true(bl > 0);
+    assert_int_equal(ferry_mdm_identity_from_pkcs12(blob, (size_t)bl, "secret", &back), 0);
+    ferry_mdm_identity_free(back);
+    back = NULL;
+    assert_int_equal(ferry_mdm_identity_from_pkcs12(blob, (size_t)bl, "wrong", &back), FERRY_EPASSWORD);
+    assert_null(back);
+    assert_int_equal(ferry_mdm_identity_from_pkcs12(blob, 10, "secret", &back), FERRY_EFORMAT);
+    OPENSSL_free(blob);
+    PKCS12_free(p12);
+    X509_free(x);
+    EVP_PKEY_free(k);
+    free(cert);
+    free(key);
+    ferry_mdm_identity_free(id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -112,6 +163,7 @@ int main(void)
         cmocka_unit_test(test_tampered_and_garbage_refused),
         cmocka_unit_test(test_attached_roundtrip),
         cmocka_unit_test(test_identity_pem_roundtrip),
+        cmocka_unit_test(test_identity_der_and_pkcs12),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
