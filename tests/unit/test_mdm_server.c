@@ -279,6 +279,31 @@ static void test_unknown_device_gets_configured_decision(void **state)
     unknown_case(200, FERRY_MDM_VERDICT_ACCEPTED);
 }
 
+/* S2: no answer at all (server gone) is neither acceptance nor rejection: the device keeps its
+ * enrollment and retries later. */
+static void test_S2_no_server_is_not_a_rejection(void **state)
+{
+    tl_server_t t;
+    tl_server_start(&t, 403);
+    tl_device_t d;
+    tl_device_init(&d, &t, "UDID-OFFLINE");
+    ferry_mdm_server_stop(t.srv); /* the port is closed now */
+    t.srv = NULL;
+    ferry_mdm_reply_t r = {0};
+    const uint8_t tok[8] = {1};
+    d.o.timeout_seconds = 5;
+    assert_int_equal(ferry_mdm_client_token_update(&d.o, tok, sizeof tok, "M", 0, &r), FERRY_EIO);
+    assert_int_equal(r.http_status, 0);
+    assert_int_equal(r.verdict, FERRY_MDM_VERDICT_OTHER);
+    ferry_mdm_reply_clear(&r);
+    unsigned n;
+    assert_int_equal(ferry_mdm_client_command_loop(&d.o, run_cmd, NULL, 0, &n, &r), FERRY_EIO);
+    assert_int_equal(r.verdict, FERRY_MDM_VERDICT_OTHER);
+    ferry_mdm_reply_clear(&r);
+    tl_device_free(&d);
+    tl_server_stop(&t);
+}
+
 static void test_forged_and_unsigned_refused(void **state)
 {
     tl_server_t t;
@@ -516,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_S2_block_403_with_body),
         cmocka_unit_test(test_S2_restore_decision_on_token_update),
         cmocka_unit_test(test_unknown_device_gets_configured_decision),
+        cmocka_unit_test(test_S2_no_server_is_not_a_rejection),
         cmocka_unit_test(test_forged_and_unsigned_refused),
         cmocka_unit_test(test_malformed_bodies_4xx_and_server_serves),
         cmocka_unit_test(test_mutated_bodies_never_accepted),
