@@ -17,6 +17,7 @@ static const cli_command_t commands[] = {
     {"extract", cmd_extract, "extract a backup's files to a folder"},
     {"verify", cmd_verify, "check a backup's structure and contents"},
     {"device", cmd_device, "create, inspect and edit emulated device directories"},
+    {"mdm", cmd_mdm, "run the MDM server and device-assignment service, administer it"},
     {NULL, NULL, NULL},
 };
 
