@@ -391,8 +391,8 @@ int ferry_mdm_verify(const char *b64, const void *body, size_t len, uint8_t **si
         return ferry_error_set(FERRY_EINVAL, "message has no Mdm-Signature");
     if (len > INT32_MAX)
         return ferry_error_set(FERRY_ELIMIT, "message too large to verify");
-    uint8_t *der;
-    size_t der_len;
+    uint8_t *der = NULL;
+    size_t der_len = 0;
     int rc = b64_decode(b64, &der, &der_len);
     if (rc)
         return rc;
