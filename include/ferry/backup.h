@@ -38,6 +38,30 @@ enum { FERRY_FLAG_FILE = 1, FERRY_FLAG_DIR = 2, FERRY_FLAG_SYMLINK = 4 }; /* Fil
 #define FERRY_DEFAULT_DPIC 10000000u   /* what devices use (§6.3) */
 #define FERRY_DEFAULT_ITER 10000u
 
+/* ---- data categories (backup-format.md §11.2; RULES.md B1, B3) ------------------------------------ */
+
+/* The data categories a backup's files belong to, as bits: the five of B3 (what an unencrypted backup
+ * never holds) and photos (B1). ferry/policy.h's FERRY_CAT_* have the same values. */
+typedef enum {
+    FERRY_BACKUP_CAT_NONE = 0,
+    FERRY_BACKUP_CAT_PASSWORDS = 1u << 0,
+    FERRY_BACKUP_CAT_CALL_HISTORY = 1u << 1,
+    FERRY_BACKUP_CAT_HEALTH = 1u << 2,
+    FERRY_BACKUP_CAT_WEBSITE_HISTORY = 1u << 3,
+    FERRY_BACKUP_CAT_WIFI = 1u << 4,
+    FERRY_BACKUP_CAT_PHOTOS = 1u << 5,
+} ferry_backup_category_t;
+
+/* The domain where a device keeps its configuration profiles and management state (§11.2). */
+#define FERRY_BACKUP_CONFIG_DOMAIN "SysSharedContainerDomain-systemgroup.com.apple.configurationprofiles"
+#define FERRY_BACKUP_CONFIG_DIR "Library/ConfigurationProfiles"
+
+/* The category (one FERRY_BACKUP_CAT_* bit, or 0) of the file (domain, relpath), from the single table
+ * in src/backup/categories.c; NULL arguments give 0. */
+unsigned ferry_backup_path_category(const char *domain, const char *relpath);
+/* The default file protection class (1-4, §10.1) of that file: 3 unless the table says otherwise. */
+int ferry_backup_path_protection_class(const char *domain, const char *relpath);
+
 /* ---- fileID (§3) ------------------------------------------------------------------------------- */
 
 /* out = lower-case hex SHA-1(domain "-" relativePath). */

@@ -30,7 +30,8 @@ extern "C" {
  * rules speak one vocabulary; names come from ferry_policy_enrollment_name/ferry_policy_category_name. */
 
 /* The category (one FERRY_CAT_* bit, or 0 for none) and default file protection class (1-4,
- * backup-format.md §10.1) of a data file, from the single table in src/device/categories.c. */
+ * backup-format.md §10.1) of a data file, from the single table of the backup format
+ * (src/backup/categories.c, ferry_backup_path_category). */
 unsigned ferry_device_file_category(const char *domain, const char *relpath);
 int ferry_device_file_protection_class(const char *domain, const char *relpath);
 /* ferry_policy_category_name(), and "none" for 0. */

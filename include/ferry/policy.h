@@ -4,7 +4,8 @@
  * out, each with the rule IDs that made it and a plain sentence saying why. No I/O: nothing here
  * reads a file, a socket or the clock, so the emulated device and `ferry plan` reach the same answer.
  *
- * Dependencies: common only (policy -> backup -> common). Never include device, host or mdm headers.
+ * Dependencies: backup and common (policy -> backup -> common): the data categories are the backup
+ * format's (ferry/backup.h). Never include device, host or mdm headers.
  *
  * Ownership: *_free releases what the matching function allocated; plist_t results are the caller's
  * to plist_free(). Input structs are borrowed and never modified.
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <plist/plist.h>
 #include "ferry/common.h"
+#include "ferry/backup.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -87,14 +89,15 @@ typedef enum {
     FERRY_MDM_UNREACHABLE,    /* any other answer, timeout, no network (S2: retried later) */
 } ferry_mdm_answer_t;
 
-/* Data categories of B3 (plus photos, B1), as bits. */
+/* Data categories of B3 (plus photos, B1), as bits: the backup format's (ferry_backup_category_t,
+ * classified by ferry_backup_path_category), so a category read from a backup is a policy category. */
 enum {
-    FERRY_CAT_PASSWORDS = 1u << 0,
-    FERRY_CAT_CALL_HISTORY = 1u << 1,
-    FERRY_CAT_HEALTH = 1u << 2,
-    FERRY_CAT_WEBSITE_HISTORY = 1u << 3,
-    FERRY_CAT_WIFI = 1u << 4,
-    FERRY_CAT_PHOTOS = 1u << 5,
+    FERRY_CAT_PASSWORDS = FERRY_BACKUP_CAT_PASSWORDS,
+    FERRY_CAT_CALL_HISTORY = FERRY_BACKUP_CAT_CALL_HISTORY,
+    FERRY_CAT_HEALTH = FERRY_BACKUP_CAT_HEALTH,
+    FERRY_CAT_WEBSITE_HISTORY = FERRY_BACKUP_CAT_WEBSITE_HISTORY,
+    FERRY_CAT_WIFI = FERRY_BACKUP_CAT_WIFI,
+    FERRY_CAT_PHOTOS = FERRY_BACKUP_CAT_PHOTOS,
     FERRY_CAT_B3_ALL = 0x1f, /* the five an unencrypted backup never holds */
     FERRY_CAT_ALL = 0x3f,
 };

@@ -11,10 +11,11 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "ferry/backup.h"
 #include "ferry/device.h"
 
-#define DEV_CONFIG_DOMAIN "SysSharedContainerDomain-systemgroup.com.apple.configurationprofiles"
-#define DEV_CONFIG_DIR "Library/ConfigurationProfiles"
+#define DEV_CONFIG_DOMAIN FERRY_BACKUP_CONFIG_DOMAIN
+#define DEV_CONFIG_DIR FERRY_BACKUP_CONFIG_DIR
 #define DEV_FORMAT_VERSION 1
 #define DEV_MAX_PLIST (64u * 1024 * 1024)
 #define DEV_MAX_PROFILE (16u * 1024 * 1024)
