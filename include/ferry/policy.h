@@ -336,6 +336,21 @@ int ferry_policy_backup_facts_derive(const ferry_device_facts_t *dev, const ferr
                                      ferry_backup_facts_t *out);
 void ferry_policy_backup_facts_free_derived(ferry_backup_facts_t *facts);
 
+/* ---- backup facts read from a backup ------------------------------------------------------------ */
+
+/* The facts of a backup as read from the backup itself (ferry_backup_content_read): identity, OS,
+ * encryption, the management configuration (B9), the MDM enrollment (B10) and the enrollment type
+ * (from MDM.plist as in mdm.md §6.2, else the EnrollmentType ferry records in MDMAppManagement.plist),
+ * the profiles (stubs) and their payloads, managed apps with their flags and whether their data is in
+ * the backup (an AppDomain-<id> record), books (an enterprise book is in the backup when a file
+ * BooksDomain/Managed/<PersistentID>.* is), and the categories. Pure: no I/O. A backup without
+ * management files gives the facts of an unmanaged device (enrollment none, no apps, no profiles).
+ * Payloads of type acme, scep and pkcs12 count as ThisDeviceOnly keys (their private key is a dku
+ * keychain item on the device). The arrays are allocated: release with
+ * ferry_policy_backup_facts_free_content(). */
+int ferry_policy_backup_facts_from_content(const ferry_backup_content_t *c, ferry_backup_facts_t *out);
+void ferry_policy_backup_facts_free_content(ferry_backup_facts_t *facts);
+
 /* ---- restore plan (R, S, D, U, E, V, X1) ---------------------------------------------------------- */
 
 typedef struct {

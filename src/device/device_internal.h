@@ -152,6 +152,10 @@ int dev_write_data_synthetic(const char *dir, const char *domain, const char *re
                              uint64_t seed);
 /* Total bytes of the regular files under path (0 when absent). */
 int dev_tree_size(const char *path, uint64_t *out);
+/* MDMAppManagement.plist (app_management.c): whether the device has anything to record, and the dict
+ * (a new plist, or NULL when nothing to record). */
+int dev_app_management_needed(const ferry_device_t *dev);
+plist_t dev_app_management_build(const ferry_device_t *dev);
 /* Rewrites the generated files of the configuration-profiles domain from the model. */
 int dev_derived_write(const ferry_device_t *dev);
 
