@@ -15,6 +15,7 @@ enum {
     EXIT_USAGE = 2,           /* bad command line */
     EXIT_PASSWORD = 3,        /* wrong or missing password */
     EXIT_INTEGRITY = 4,       /* verify found problems, or some entries were refused */
+    EXIT_REFUSED = 5,         /* the rules refuse: a plan's verdict is refused (RULES.md B4-B6, R3-R5) */
 };
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);

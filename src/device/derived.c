@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *stub_name(const char *identifier)
+char *dev_profile_stub_name(const char *identifier)
 {
     unsigned char md[32];
     unsigned int mdlen = 0;
@@ -39,7 +39,7 @@ static int expected(const ferry_device_t *dev, const char *name)
     if (strncmp(name, "profile-", 8))
         return 1; /* not ours: leave it */
     for (size_t i = 0; i < dev->n_profiles; i++) {
-        char *s = stub_name(dev->profiles[i].profile->PayloadIdentifier);
+        char *s = dev_profile_stub_name(dev->profiles[i].profile->PayloadIdentifier);
         int same = s && !strcmp(s, name);
         free(s);
         if (same)
@@ -91,7 +91,7 @@ int dev_derived_write(const ferry_device_t *dev)
         plist_free(am);
     }
     for (size_t i = 0; i < dev->n_profiles && !rc; i++) {
-        char *s = stub_name(dev->profiles[i].profile->PayloadIdentifier);
+        char *s = dev_profile_stub_name(dev->profiles[i].profile->PayloadIdentifier);
         rc = s ? write_one(dev, s, dev->profiles[i].profile->top, 0) : ferry_error_set(FERRY_ENOMEM, "out of memory");
         free(s);
     }

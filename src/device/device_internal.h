@@ -156,6 +156,8 @@ int dev_tree_size(const char *path, uint64_t *out);
  * (a new plist, or NULL when nothing to record). */
 int dev_app_management_needed(const ferry_device_t *dev);
 plist_t dev_app_management_build(const ferry_device_t *dev);
+/* "profile-<40 hex>.stub": the generated stub's name for a profile (malloc'd; NULL on ENOMEM). */
+char *dev_profile_stub_name(const char *identifier);
 /* Rewrites the generated files of the configuration-profiles domain from the model. */
 int dev_derived_write(const ferry_device_t *dev);
 
