@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -514,8 +515,8 @@ static int backup(int argc, char **argv)
     o.password = pw;
     o.password_len = pwlen;
     char *udir = NULL;
-    int rc = 0;
-    if (mkdir(out, 0700) != 0 && errno != EEXIST)
+    int rc = 0, made = mkdir(out, 0700) == 0;
+    if (!made && errno != EEXIST)
         rc = ferry_error_errno("cannot create %s", out);
     if (!rc && asprintf(&udir, "%s/%s", out, d->UniqueDeviceID) < 0)
         rc = ferry_error_set(FERRY_ENOMEM, "out of memory");
@@ -527,6 +528,8 @@ static int backup(int argc, char **argv)
         ferry_wipe(pw, pwlen);
         free(pw);
     }
+    if (rc && made)
+        rmdir(out); /* nothing was written: leave no empty folder behind */
     if (!rc)
         printf("backup of %s written to %s (%s, %s)\n", dir, udir, plan.method == FERRY_BACKUP_ICLOUD ? "iCloud" : "host",
                plan.encrypted ? "encrypted" : "not encrypted");

@@ -17,6 +17,7 @@ static const cli_command_t commands[] = {
     {"extract", cmd_extract, "extract a backup's files to a folder"},
     {"verify", cmd_verify, "check a backup's structure and contents"},
     {"device", cmd_device, "create, inspect and edit emulated device directories"},
+    {"plan", cmd_plan, "predict what a backup holds or a restore does, with the rule IDs"},
     {NULL, NULL, NULL},
 };
 

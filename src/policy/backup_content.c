@@ -138,6 +138,12 @@ static int one_profile(plist_t stub, plist_t mdm_installed, ferry_profile_facts_
     return 0;
 }
 
+static int by_identifier(const void *a, const void *b)
+{
+    return strcmp(((const ferry_profile_facts_t *)a)->identifier, ((const ferry_profile_facts_t *)b)->identifier);
+}
+
+/* Stubs are named by a hash; a device lists its profiles by identifier (file name), so do the same. */
 static int profiles(const ferry_backup_content_t *c, ferry_backup_facts_t *f)
 {
     uint32_t n = c->profiles && plist_get_node_type(c->profiles) == PLIST_ARRAY ? plist_array_get_size(c->profiles) : 0;
@@ -155,6 +161,7 @@ static int profiles(const ferry_backup_content_t *c, ferry_backup_facts_t *f)
             return rc;
         f->n_profiles++;
     }
+    qsort(pf, f->n_profiles, sizeof *pf, by_identifier);
     return 0;
 }
 
