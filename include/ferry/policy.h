@@ -339,7 +339,9 @@ void ferry_policy_backup_facts_free_derived(ferry_backup_facts_t *facts);
 /* ---- backup facts read from a backup ------------------------------------------------------------ */
 
 /* The facts of a backup as read from the backup itself (ferry_backup_content_read): identity, OS,
- * encryption, the management configuration (B9), the MDM enrollment (B10) and the enrollment type
+ * encryption, the management configuration (B9: a CloudConfigurationDetails.plist that names an
+ * organisation or a ConfigurationURL, or says IsSupervised, IsMandatory or IsMDMUnremovable; devices
+ * that nobody manages keep a minimal one), the MDM enrollment (B10) and the enrollment type
  * (from MDM.plist as in mdm.md §6.2, else the EnrollmentType ferry records in MDMAppManagement.plist),
  * the profiles (stubs) and their payloads, managed apps with their flags and whether their data is in
  * the backup (an AppDomain-<id> record), books (an enterprise book is in the backup when a file

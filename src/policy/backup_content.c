@@ -58,6 +58,17 @@ static int str_in_array(plist_t arr, const char *s)
     return 0;
 }
 
+/* Devices write CloudConfigurationDetails.plist during Setup Assistant even when no organisation
+ * manages them (e.g. {IsSupervised: false} or CloudConfigurationUIComplete alone): the file is a
+ * management configuration (B9) only when it names an organisation or a configuration URL, or says
+ * the device is supervised or its MDM mandatory or unremovable. */
+static int is_management_config(plist_t cc)
+{
+    return is_dict(cc) && (has_str(cc, "ConfigurationURL") || has_str(cc, "OrganizationName") ||
+                           get_bool(cc, "IsSupervised", 0) || get_bool(cc, "IsMandatory", 0) ||
+                           get_bool(cc, "IsMDMUnremovable", 0));
+}
+
 /* mdm.md §6.2 step 2, from the backed-up MDM payload; else what ferry recorded. */
 static ferry_enrollment_t enrollment(const ferry_backup_content_t *c)
 {
@@ -70,14 +81,14 @@ static ferry_enrollment_t enrollment(const ferry_backup_content_t *c)
             return FERRY_ENROLL_DE_ACCOUNT;
         if (has_str(c->mdm, "ManagedAppleID"))
             return FERRY_ENROLL_UE_PROFILE;
-        return c->cloud_configuration ? FERRY_ENROLL_ADE : FERRY_ENROLL_PROFILE_DE;
+        return is_management_config(c->cloud_configuration) ? FERRY_ENROLL_ADE : FERRY_ENROLL_PROFILE_DE;
     }
     char name[32];
     get_str(c->app_management, "EnrollmentType", name, sizeof name);
     ferry_enrollment_t e = FERRY_ENROLL_NONE;
     if (name[0] && ferry_policy_enrollment_parse(name, &e) == 0)
         return e;
-    return c->cloud_configuration ? FERRY_ENROLL_ADE : FERRY_ENROLL_NONE;
+    return is_management_config(c->cloud_configuration) ? FERRY_ENROLL_ADE : FERRY_ENROLL_NONE;
 }
 
 static void scalars(const ferry_backup_content_t *c, ferry_backup_facts_t *f)
@@ -96,7 +107,7 @@ static void scalars(const ferry_backup_content_t *c, ferry_backup_facts_t *f)
     plist_t cc = c->cloud_configuration, am = c->app_management;
     f->source_supervised = get_bool(cc, "IsSupervised", get_bool(am, "IsSupervised", 0));
     f->source_multi_user = get_bool(cc, "IsMultiUser", get_bool(am, "IsMultiUser", 0));
-    f->has_management_config = cc != NULL;
+    f->has_management_config = is_management_config(cc);
     f->has_mdm_profile = c->mdm != NULL;
     get_str(c->mdm, "IdentityCertificateUUID", f->mdm_identity_uuid, sizeof f->mdm_identity_uuid);
     if (!f->mdm_identity_uuid[0])
