@@ -47,10 +47,9 @@ static int read_file_bytes(ferry_backup_t *b, const ferry_record_t *rec, uint8_t
         return ferry_error_set(FERRY_ENOMEM, "out of memory reading %s", rec->relative_path);
     }
     for (;;) {
-        if (n == cap) { /* longer than its record: the strict reader reports it at EOF */
-            uint8_t tmp[64];
-            ssize_t k = ferry_file_reader_read(r, tmp, sizeof tmp);
-            rc = k < 0 ? (int)k : 0;
+        if (n == cap) { /* more bytes than its record says */
+            rc = ferry_error_set(FERRY_EINTEGRITY, "%s/%s: longer than its record (%lld bytes)", rec->domain,
+                                 rec->relative_path, (long long)rec->mb.size);
             break;
         }
         ssize_t k = ferry_file_reader_read(r, buf + n, cap - n);

@@ -373,7 +373,7 @@ static int remove_app(int argc, char **argv)
 }
 
 /* The password comes from a file (first line) or the environment, never from argv. */
-static int read_password(const char *file, char **pw, size_t *len)
+static int read_password(const char *cmd, const char *file, char **pw, size_t *len)
 {
     *pw = NULL;
     if (file) {
@@ -398,8 +398,8 @@ static int read_password(const char *file, char **pw, size_t *len)
     }
     const char *env = getenv("FERRY_BACKUP_PASSWORD");
     if (!env) {
-        fprintf(stderr, "ferry device set: set FERRY_BACKUP_PASSWORD or pass --password-file FILE (a password is "
-                        "never read from the command line)\n");
+        fprintf(stderr, "ferry %s: set FERRY_BACKUP_PASSWORD or pass --password-file FILE (a password is "
+                        "never read from the command line)\n", cmd);
         return EXIT_PASSWORD;
     }
     *pw = strdup(env);
@@ -426,7 +426,7 @@ static int set_password(const char *dir, int argc, char **argv)
                                              "FERRY_BACKUP_PASSWORD or --password-file FILE");
     char *pw = NULL;
     size_t len = 0;
-    int ec = clear ? EXIT_OK : read_password(file, &pw, &len);
+    int ec = clear ? EXIT_OK : read_password("device set", file, &pw, &len);
     if (ec)
         return ec;
     if (!clear && len == 0) {
@@ -508,7 +508,7 @@ static int backup(int argc, char **argv)
     char *pw = NULL;
     size_t pwlen = 0;
     int wants_pw = (o.plan.encrypted || o.plan.method == FERRY_BACKUP_ICLOUD) && !d->has_backup_password;
-    if (wants_pw && (ec = read_password(pwfile, &pw, &pwlen)) != 0) {
+    if (wants_pw && (ec = read_password("device backup", pwfile, &pw, &pwlen)) != 0) {
         ferry_device_free(d);
         return ec;
     }

@@ -259,8 +259,8 @@ static int write_keychain(build_t *b)
     return rc;
 }
 
-static plist_t info_plist(const ferry_device_t *dev, const ferry_device_ident_t *id, const ferry_plan_t *plan,
-                          const char *account_id, int64_t date)
+static plist_t info_plist(const ferry_device_ident_t *id, const ferry_plan_t *plan, const char *account_id,
+                          int64_t date)
 {
     plist_t d = ferry_info_plist_build(id, NULL, date);
     if (!d)
@@ -274,7 +274,6 @@ static plist_t info_plist(const ferry_device_t *dev, const ferry_device_ident_t 
             plist_dict_set_item(d, "Ferry Backup Account ID", plist_new_string(account_id));
     }
     plist_dict_set_item(d, "Ferry Managed Apps Only", plist_new_bool(plan->managed_apps_only));
-    (void)dev;
     return d;
 }
 
@@ -304,7 +303,7 @@ static int write_all(const ferry_device_t *dev, const ferry_device_backup_opts_t
                        : plan->account == FERRY_ACCOUNT_PERSONAL ? dev->PersonalAppleAccount : NULL;
     ferry_writer_opts_t wo = {0};
     wo.ident = id;
-    wo.info_plist = info_plist(dev, &id, plan, acct, date);
+    wo.info_plist = info_plist(&id, plan, acct, date);
     if (!wo.info_plist)
         return ferry_error_set(FERRY_ENOMEM, "out of memory building Info.plist");
     wo.password = pw;

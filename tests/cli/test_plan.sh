@@ -356,6 +356,16 @@ for t in $templates; do
         same_items "$TMP/a.json" "$TMP/b.json"
     done
 done
+# R5: a B11 backup (Managed Apple Account iCloud Backup) written by the device is refused for a full
+# restore, read from the backup as from the device.
+"$FERRY" device backup "$D/ue-account-iphone" "$TMP/bk-b11" --icloud --account managed --kdf-dpic 10 >/dev/null
+plan "$TMP/a.json" 5 restore --from-device "$D/ue-account-iphone" --icloud --account managed --to "$D/fresh-ue-account-iphone" --force
+plan "$TMP/b.json" 5 restore "$TMP/bk-b11" --to "$D/fresh-ue-account-iphone" --force
+for f in a b; do check "$TMP/$f.json" <<'X'
+verdict refused
+rules R5 R2
+X
+done
 # The backup is encrypted with the given password (never argv): a wrong one is exit 3.
 FERRY_BACKUP_PASSWORD=wrong expect_exit 3 "$FERRY" plan restore "$TMP/bk-ade-iphone" --to "$D/fresh-ade-iphone" --force
 # B6 through the device: no backup is written, exit 5, and OUT is not left behind.
