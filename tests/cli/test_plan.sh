@@ -376,6 +376,28 @@ expect_exit 2 "$FERRY" plan restore --to "$D/ade-iphone"
 expect_exit 2 "$FERRY" plan restore "$TMP/bk-ade-iphone" --from-device "$D/ade-iphone" --to "$D/ade-iphone"
 expect_exit 2 "$FERRY" plan backup "$D/ade-iphone" --account managed
 expect_exit 2 "$FERRY" plan restore "$TMP/bk-ade-iphone" --to "$D/ade-iphone" --mdm maybe
+# A Finder-layout backup made by something else (the reference fixture: an unmanaged iPhone on iOS
+# 17.5.1) plans as an unmanaged device's backup (D2: the ABM-registered target still enrolls with its
+# own assignment); R3 refuses it onto the iOS 16 device.
+if [ -d "${FERRY_FIXTURES:-/nonexistent}/reference/unencrypted" ]; then
+    cp -a "$FERRY_FIXTURES/reference/unencrypted" "$TMP/ref"
+    plan "$TMP/p.json" 0 restore "$TMP/ref" --to "$D/other-ade-iphone" --force
+    check "$TMP/p.json" <<'X'
+verdict ok
+path different-device
+management-configuration management-configuration re-enrolled D2
+mdm-enrollment mdm-enrollment re-enrolled D2
+X
+    python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); assert not [i for i in p["items"] if i["kind"] in ("profile","app-data","book")]' "$TMP/p.json" \
+        || fail "the reference backup should hold no profiles, managed apps or books"
+    plan "$TMP/p.json" 5 restore "$TMP/ref" --to "$D/unmanaged-personal"
+    check "$TMP/p.json" <<'X'
+verdict refused
+rules R3
+X
+else
+    echo "SKIP (part): the shared fixtures folder is absent; the reference-backup checks did not run"
+fi
 # The table output says the same in words.
 "$FERRY" plan backup "$D/shared-ipad" >"$TMP/t.txt"
 grep -q "^Verdict: ok" "$TMP/t.txt" || fail "table output lacks the verdict"
