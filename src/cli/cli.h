@@ -15,6 +15,7 @@ enum {
     EXIT_USAGE = 2,           /* bad command line */
     EXIT_PASSWORD = 3,        /* wrong or missing password */
     EXIT_INTEGRITY = 4,       /* verify found problems, or some entries were refused */
+    EXIT_REFUSED = 5,         /* the rules refuse: a plan's verdict is refused (RULES.md B4-B6, R3-R5) */
 };
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
@@ -33,6 +34,7 @@ int cmd_extract(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_mdm(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 /* Maps a FERRY_E* code to an exit code, printing "ferry: <message>" on stderr. */
 int cli_fail(int ferry_code);

@@ -18,6 +18,7 @@ static const cli_command_t commands[] = {
     {"verify", cmd_verify, "check a backup's structure and contents"},
     {"device", cmd_device, "create, inspect and edit emulated device directories"},
     {"mdm", cmd_mdm, "run the MDM server and device-assignment service, administer it"},
+    {"plan", cmd_plan, "predict what a backup holds or a restore does, with the rule IDs"},
     {NULL, NULL, NULL},
 };
 
