@@ -22,7 +22,7 @@
 #define TU_DATE 1710000000
 #define TU_PW "store-test-pw"
 
-static ferry_writer_opts_t stu_opts(const char *udid, int encrypted)
+static inline ferry_writer_opts_t stu_opts(const char *udid, int encrypted)
 {
     ferry_writer_opts_t o;
     memset(&o, 0, sizeof o);
@@ -44,7 +44,7 @@ static ferry_writer_opts_t stu_opts(const char *udid, int encrypted)
 }
 
 /* File i's content: size and bytes depend on i; file 0 ("Documents/changed.txt") also on variant. */
-static uint8_t *stu_content(unsigned i, unsigned variant, size_t file_size, size_t *len)
+static inline uint8_t *stu_content(unsigned i, unsigned variant, size_t file_size, size_t *len)
 {
     size_t n = file_size + i * 7;
     uint8_t *buf = malloc(n ? n : 1);
@@ -60,7 +60,7 @@ static uint8_t *stu_content(unsigned i, unsigned variant, size_t file_size, size
     return buf;
 }
 
-static void stu_path(unsigned i, char *rel, size_t n)
+static inline void stu_path(unsigned i, char *rel, size_t n)
 {
     if (i == 0)
         snprintf(rel, n, "Documents/changed.txt");
@@ -69,7 +69,7 @@ static void stu_path(unsigned i, char *rel, size_t n)
 }
 
 /* Writes a finished backup of nfiles files into udid_dir (commit=0 leaves it "uploading"). */
-static void stu_write_backup(const char *udid_dir, const char *udid, unsigned nfiles, size_t file_size,
+static inline void stu_write_backup(const char *udid_dir, const char *udid, unsigned nfiles, size_t file_size,
                              unsigned variant, int encrypted, int commit)
 {
     ferry_writer_opts_t o = stu_opts(udid, encrypted);
@@ -95,7 +95,7 @@ static void stu_write_backup(const char *udid_dir, const char *udid, unsigned nf
 }
 
 /* begin, write, commit; returns the snapshot. */
-static ferry_snapshot_info_t stu_snapshot(ferry_store_t *st, const char *udid, unsigned nfiles, size_t file_size,
+static inline ferry_snapshot_info_t stu_snapshot(ferry_store_t *st, const char *udid, unsigned nfiles, size_t file_size,
                                           unsigned variant, int verify)
 {
     ferry_staging_t *stg = NULL;
@@ -122,7 +122,7 @@ typedef struct {
     uint64_t bytes;
 } stu_du_t;
 
-static int stu_seen(stu_du_t *du, const struct stat *st)
+static inline int stu_seen(stu_du_t *du, const struct stat *st)
 {
     for (size_t i = 0; i < du->n; i++)
         if (du->v[i].dev == st->st_dev && du->v[i].ino == st->st_ino)
@@ -138,7 +138,7 @@ static int stu_seen(stu_du_t *du, const struct stat *st)
     return 0;
 }
 
-static void stu_du_walk(stu_du_t *du, const char *path)
+static inline void stu_du_walk(stu_du_t *du, const char *path)
 {
     struct stat st;
     if (lstat(path, &st) != 0)
@@ -160,7 +160,7 @@ static void stu_du_walk(stu_du_t *du, const char *path)
     closedir(d);
 }
 
-static uint64_t stu_du(const char *path)
+static inline uint64_t stu_du(const char *path)
 {
     stu_du_t du = {NULL, 0, 0, 0};
     stu_du_walk(&du, path);
@@ -171,7 +171,7 @@ static uint64_t stu_du(const char *path)
 /* ---- reading back ------------------------------------------------------------------------------ */
 
 /* The plaintext of HomeDomain/<rel> in a backup folder (malloc'd). */
-static uint8_t *stu_read(const char *dir, const char *rel, size_t *len)
+static inline uint8_t *stu_read(const char *dir, const char *rel, size_t *len)
 {
     ferry_credentials_t cred;
     memset(&cred, 0, sizeof cred);
@@ -197,7 +197,7 @@ static uint8_t *stu_read(const char *dir, const char *rel, size_t *len)
 }
 
 /* Full verify (every file read and checked) of a snapshot; fails the test on any problem. */
-static void stu_verify(ferry_store_t *st, const char *id)
+static inline void stu_verify(ferry_store_t *st, const char *id)
 {
     char *dir = NULL;
     assert_int_equal(ferry_store_snapshot_path(st, id, &dir), 0);
@@ -213,7 +213,7 @@ static void stu_verify(ferry_store_t *st, const char *id)
 }
 
 /* Number of entries in a folder other than . and .. */
-static size_t stu_count_entries(const char *dir)
+static inline size_t stu_count_entries(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
