@@ -45,8 +45,7 @@ static int dedup_file(const char *path, struct stat *st, const char *parent_path
         return same;
     if (!same)
         return 0;
-    int rc = ferry_tree_share(parent_path, path);
-    return rc ? rc : 1;
+    return ferry_tree_share(parent_path, path);
 }
 
 enum { LEVEL_TOP, LEVEL_BUCKET, LEVEL_OTHER };

@@ -70,7 +70,8 @@ int ferry_tree_copy_file(const char *src, const char *dst);
 /* 1 when the two regular files have the same size and content, 0 when not, negative on error. */
 int ferry_tree_same_content(const char *a, const char *b, const struct stat *sa, const struct stat *sb);
 /* Replaces dst by a file sharing src's data: a reflink into a temporary then rename, else a hard link
- * to a temporary then rename. Never writes into an existing inode. */
+ * to a temporary then rename. Never writes into an existing inode. Returns 1 when shared, 0 when the
+ * filesystem refused (too many links, another device; dst is left as it was), negative on error. */
 int ferry_tree_share(const char *src, const char *dst);
 
 /* Test hook: when FERRY_STORE_TEST_PAUSE names this step, the process stops itself (SIGSTOP) so that a

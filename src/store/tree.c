@@ -182,10 +182,15 @@ int ferry_tree_share(const char *src, const char *dst)
     char *tmp = temp_name(dst);
     if (!tmp)
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    int rc = 0;
-    if (try_reflink(src, tmp) != 0 && link(src, tmp) != 0)
-        rc = ferry_error_errno("cannot link %s to %s", src, tmp);
-    if (rc == 0 && rename(tmp, dst) != 0) {
+    int rc = 1;
+    if (try_reflink(src, tmp) != 0 && link(src, tmp) != 0) {
+        /* Too many links to one inode, or another filesystem: keep dst's own copy. */
+        rc = errno == EMLINK || errno == EXDEV || errno == EPERM ? 0
+                                                                 : ferry_error_errno("cannot link %s to %s", src, tmp);
+        free(tmp);
+        return rc;
+    }
+    if (rename(tmp, dst) != 0) {
         rc = ferry_error_errno("cannot rename %s to %s", tmp, dst);
         unlink(tmp);
     }
