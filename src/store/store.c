@@ -5,8 +5,6 @@
  */
 #include "store_backend.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,38 +200,6 @@ static int import_udid(const char *dir, char out[FERRY_UDID_MAX])
     return 0;
 }
 
-static int copy_tree(const char *src, const char *dst)
-{
-    DIR *d = opendir(src);
-    if (!d)
-        return ferry_error_errno("cannot list %s", src);
-    int rc = 0;
-    struct dirent *e;
-    while (rc == 0 && (errno = 0, e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char *s = ferry_path_join(src, e->d_name), *t = ferry_path_join(dst, e->d_name);
-        struct stat st;
-        if (!s || !t)
-            rc = ferry_error_set(FERRY_ENOMEM, "out of memory");
-        else if (lstat(s, &st) != 0)
-            rc = ferry_error_errno("cannot inspect %s", s);
-        else if (S_ISDIR(st.st_mode))
-            rc = mkdir(t, 0700) != 0 ? ferry_error_errno("cannot create %s", t) : copy_tree(s, t);
-        else if (S_ISREG(st.st_mode))
-            rc = ferry_tree_copy_file(s, t);
-        else
-            rc = ferry_error_set(FERRY_EUNSAFE, "%s is neither a file nor a folder: a backup folder holds only those",
-                                 s);
-        free(s);
-        free(t);
-    }
-    if (rc == 0 && errno)
-        rc = ferry_error_errno("cannot list %s", src);
-    closedir(d);
-    return rc;
-}
-
 int ferry_store_import(ferry_store_t *st, const char *udid_dir, const ferry_commit_opts_t *opts,
                        ferry_snapshot_info_t *out)
 {
@@ -249,7 +215,9 @@ int ferry_store_import(ferry_store_t *st, const char *udid_dir, const ferry_comm
     ferry_staging_t *stg;
     if ((rc = ferry_store_begin(st, udid, &stg)) != 0)
         return rc;
-    if ((rc = copy_tree(udid_dir, ferry_staging_backup_dir(stg))) != 0) {
+    /* Start from the device's newest snapshot and replace only what differs, by rename, as an
+     * incremental backup does: unchanged files are never copied. */
+    if ((rc = ferry_staging_seed(stg, NULL)) != 0 || (rc = ferry_tree_sync(udid_dir, ferry_staging_backup_dir(stg))) != 0) {
         ferry_error_wrap(rc, "cannot import %s", udid_dir);
         ferry_staging_abort(stg);
         return rc;

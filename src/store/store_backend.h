@@ -74,6 +74,12 @@ int ferry_tree_same_content(const char *a, const char *b, const struct stat *sa,
  * filesystem refused (too many links, another device; dst is left as it was), negative on error. */
 int ferry_tree_share(const char *src, const char *dst);
 
+/* Makes the tree at dst hold exactly what the tree at src holds: files that differ (or are missing)
+ * are copied to a temporary and renamed into place, files and folders absent from src are removed,
+ * identical files are left as they are (so links to older snapshots survive). Only regular files and
+ * folders are accepted in src (FERRY_EUNSAFE otherwise). */
+int ferry_tree_sync(const char *src, const char *dst);
+
 /* Test hook: when FERRY_STORE_TEST_PAUSE names this step, the process stops itself (SIGSTOP) so that a
  * test can kill -9 it exactly there. A no-op otherwise. */
 void ferry_store_test_pause(const char *step);

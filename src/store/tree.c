@@ -1,5 +1,6 @@
 /*
- * tree.c: file-tree helpers for the repository's local folders: removing a tree without following
+ * tree.c: file-tree helpers for the repository's local folders: making one tree equal another (import),
+ * removing a tree without following
  * symbolic links, copying a file (reflink when the filesystem can), comparing two files' content, and
  * sharing one file's data with another path. The invariant that keeps older snapshots intact: nothing
  * here ever opens an existing file for writing; a file is replaced by creating a new one under a
@@ -196,6 +197,94 @@ int ferry_tree_share(const char *src, const char *dst)
     }
     free(tmp);
     return rc;
+}
+
+/* Copies src over dst by a temporary and a rename. */
+static int replace_file(const char *src, const char *dst)
+{
+    char *tmp = temp_name(dst);
+    if (!tmp)
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    int rc = ferry_tree_copy_file(src, tmp);
+    if (rc == 0 && rename(tmp, dst) != 0) {
+        rc = ferry_error_errno("cannot rename %s to %s", tmp, dst);
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
+static int sync_entry(const char *s, const char *t)
+{
+    struct stat ss, ts;
+    if (lstat(s, &ss) != 0)
+        return ferry_error_errno("cannot inspect %s", s);
+    int have = lstat(t, &ts) == 0;
+    if (!have && errno != ENOENT)
+        return ferry_error_errno("cannot inspect %s", t);
+    int rc;
+    if (S_ISDIR(ss.st_mode)) {
+        if (have && !S_ISDIR(ts.st_mode) && (rc = ferry_tree_remove(t, NULL)) != 0)
+            return rc;
+        if ((!have || !S_ISDIR(ts.st_mode)) && mkdir(t, 0700) != 0)
+            return ferry_error_errno("cannot create %s", t);
+        return ferry_tree_sync(s, t);
+    }
+    if (!S_ISREG(ss.st_mode))
+        return ferry_error_set(FERRY_EUNSAFE, "%s is neither a file nor a folder: a backup folder holds only those", s);
+    if (have && S_ISDIR(ts.st_mode) && (rc = ferry_tree_remove(t, NULL)) != 0)
+        return rc;
+    if (have && S_ISREG(ts.st_mode)) {
+        int same = ferry_tree_same_content(s, t, &ss, &ts);
+        if (same != 0)
+            return same < 0 ? same : 0;
+    }
+    return replace_file(s, t);
+}
+
+/* Removes what dst holds and src does not. */
+static int sync_prune(const char *src, const char *dst)
+{
+    DIR *d = opendir(dst);
+    if (!d)
+        return ferry_error_errno("cannot list %s", dst);
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char *s = ferry_path_join(src, e->d_name), *t = ferry_path_join(dst, e->d_name);
+        struct stat st;
+        if (!s || !t)
+            rc = ferry_error_set(FERRY_ENOMEM, "out of memory");
+        else if (lstat(s, &st) != 0 && errno == ENOENT)
+            rc = ferry_tree_remove(t, NULL);
+        free(s);
+        free(t);
+    }
+    closedir(d);
+    return rc;
+}
+
+int ferry_tree_sync(const char *src, const char *dst)
+{
+    DIR *d = opendir(src);
+    if (!d)
+        return ferry_error_errno("cannot list %s", src);
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (errno = 0, e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char *s = ferry_path_join(src, e->d_name), *t = ferry_path_join(dst, e->d_name);
+        rc = s && t ? sync_entry(s, t) : ferry_error_set(FERRY_ENOMEM, "out of memory");
+        free(s);
+        free(t);
+    }
+    if (rc == 0 && errno)
+        rc = ferry_error_errno("cannot list %s", src);
+    closedir(d);
+    return rc ? rc : sync_prune(src, dst);
 }
 
 void ferry_store_test_pause(const char *step)

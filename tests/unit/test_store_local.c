@@ -271,6 +271,37 @@ static void test_changed_file_new_blob_old_snapshot_intact(void **state)
     stu_verify(f->st, s1.id);
     stu_verify(f->st, s2.id);
     stu_verify(f->st, s3.id);
+
+    /* An import of a folder with the change and two files fewer: the changed blob is new, the
+     * missing files are gone from the new snapshot only, the rest is shared. */
+    char *fewer = ferry_path_join(f->tmp, "fewer");
+    stu_write_backup(fewer, UDID_A, 8, 5000, 4, 0, 1);
+    ferry_snapshot_info_t s4;
+    assert_int_equal(ferry_store_import(f->st, fewer, NULL, &s4), 0);
+    assert_string_equal(s4.parent, s3.id);
+    assert_int_equal(s4.files, 8);
+    b1 = snap_blob(f->st, s3.id, "Documents/file009.bin");
+    b2 = snap_blob(f->st, s4.id, "Documents/file009.bin");
+    assert_int_equal(access(b1, F_OK), 0);
+    assert_int_equal(access(b2, F_OK), -1);
+    free(b1);
+    free(b2);
+    b1 = snap_blob(f->st, s3.id, "Documents/file004.bin");
+    b2 = snap_blob(f->st, s4.id, "Documents/file004.bin");
+    assert_true(inode_of(b1) == inode_of(b2));
+    free(b1);
+    free(b2);
+    assert_int_equal(ferry_store_snapshot_path(f->st, s4.id, &d2), 0);
+    cur = stu_read(d2, "Documents/changed.txt", &len);
+    exp = stu_content(0, 4, 5000, &elen);
+    assert_int_equal(len, elen);
+    assert_memory_equal(cur, exp, len);
+    free(cur);
+    free(exp);
+    free(d2);
+    for (const char *const *id = (const char *const[]){s1.id, s2.id, s3.id, s4.id, NULL}; *id; id++)
+        stu_verify(f->st, *id);
+    free(fewer);
     free(newer);
 }
 
