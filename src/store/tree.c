@@ -1,8 +1,7 @@
 /*
- * tree.c: file-tree helpers for the repository's local folders: making one tree equal another (import),
- * removing a tree without following
- * symbolic links, copying a file (reflink when the filesystem can), comparing two files' content, and
- * sharing one file's data with another path. The invariant that keeps older snapshots intact: nothing
+ * tree.c: file-tree helpers for the repository's local folders: making one tree equal another
+ * (import), removing a tree without following symbolic links, copying a file (reflink when the
+ * filesystem can), comparing two files' content, and sharing one file's data with another path. The invariant that keeps older snapshots intact: nothing
  * here ever opens an existing file for writing; a file is replaced by creating a new one under a
  * temporary name and renaming it over the old name, which leaves any other hard link untouched.
  */
