@@ -54,6 +54,9 @@ int ferry_store_default_location(char **out);
 /* Opens (and creates, 0700, when missing) the repository at location: a directory path for the local
  * backend. Locations of other backends ("s3://...") are FERRY_EUNSUPPORTED for now. */
 int ferry_store_open(const char *location, ferry_store_t **out);
+/* As ferry_store_open, but a repository that does not exist yet is FERRY_ENOTFOUND (for commands that
+ * only read or remove, so that a mistyped --repo does not create a folder). */
+int ferry_store_open_existing(const char *location, ferry_store_t **out);
 void ferry_store_close(ferry_store_t *st);
 /* "local" (or the scheme of another backend). */
 const char *ferry_store_backend_name(const ferry_store_t *st);

@@ -35,16 +35,21 @@ static void human_bytes(uint64_t b, char *out, size_t n)
     snprintf(out, n, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
-/* Opens --repo DIR, or the default location. */
-static int open_repo(const char *repo, ferry_store_t **st)
+/* Opens --repo DIR, or the default location; only an import creates it. */
+static int open_repo_how(const char *repo, int create, ferry_store_t **st)
 {
     char *loc = NULL;
     int rc = repo ? ((loc = strdup(repo)) ? 0 : ferry_error_set(FERRY_ENOMEM, "out of memory"))
                   : ferry_store_default_location(&loc);
     if (rc == 0)
-        rc = ferry_store_open(loc, st);
+        rc = create ? ferry_store_open(loc, st) : ferry_store_open_existing(loc, st);
     free(loc);
     return rc;
+}
+
+static int open_repo(const char *repo, ferry_store_t **st)
+{
+    return open_repo_how(repo, 0, st);
 }
 
 int cli_repo_resolve(const char *repo, const char *id, const char *udid, int latest, char **dir)
@@ -243,7 +248,7 @@ static int snapshots_import(repo_args_t *a, int argc, char **argv)
     ferry_store_t *st = NULL;
     ferry_snapshot_info_t s;
     ferry_commit_opts_t co = {.verify = a->verify, .cred = &cred};
-    if ((rc = open_repo(a->repo, &st)) == 0)
+    if ((rc = open_repo_how(a->repo, 1, &st)) == 0)
         rc = ferry_store_import(st, dir, &co, &s);
     cli_credentials_clear(&cred);
     ferry_wipe(kek, sizeof kek);

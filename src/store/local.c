@@ -67,7 +67,7 @@ static void local_free(local_t *l)
     free(l);
 }
 
-int ferry_store_local_open(const char *path, ferry_store_t **out)
+int ferry_store_local_open(const char *path, int create, ferry_store_t **out)
 {
     *out = NULL;
     local_t *l = calloc(1, sizeof *l);
@@ -83,6 +83,15 @@ int ferry_store_local_open(const char *path, ferry_store_t **out)
     if (!l->root || !l->snap_dir || !l->stage_dir || !l->trash_dir || !l->lock_path || !st->location)
         goto nomem;
     int rc;
+    struct stat sb;
+    if (!create && (stat(l->snap_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+        rc = ferry_error_set(FERRY_ENOTFOUND,
+                             "no repository at %s (a backup or `ferry snapshot import` creates it; see --repo)", path);
+        local_free(l);
+        free(st->location);
+        free(st);
+        return rc;
+    }
     if ((rc = ferry_mkdir_p(l->snap_dir, 0700)) || (rc = ferry_mkdir_p(l->stage_dir, 0700)) ||
         (rc = ferry_mkdir_p(l->trash_dir, 0700))) {
         ferry_error_wrap(rc, "cannot create the repository %s", path);

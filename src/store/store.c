@@ -25,14 +25,24 @@ int ferry_store_default_location(char **out)
     return *out ? 0 : ferry_error_set(FERRY_ENOMEM, "out of memory");
 }
 
-int ferry_store_open(const char *location, ferry_store_t **out)
+static int open_location(const char *location, int create, ferry_store_t **out)
 {
     if (!location || !*location || !out)
         return ferry_error_set(FERRY_EINVAL, "ferry_store_open: no repository location");
     if (strstr(location, "://"))
         return ferry_error_set(FERRY_EUNSUPPORTED, "repository %s: only local folders are supported for now",
                                location);
-    return ferry_store_local_open(location, out);
+    return ferry_store_local_open(location, create, out);
+}
+
+int ferry_store_open(const char *location, ferry_store_t **out)
+{
+    return open_location(location, 1, out);
+}
+
+int ferry_store_open_existing(const char *location, ferry_store_t **out)
+{
+    return open_location(location, 0, out);
 }
 
 void ferry_store_close(ferry_store_t *st)

@@ -40,8 +40,8 @@ struct ferry_staging {
     void *impl;
 };
 
-/* The local directory backend (local.c). */
-int ferry_store_local_open(const char *path, ferry_store_t **out);
+/* The local directory backend (local.c); create=0: FERRY_ENOTFOUND when path holds no repository. */
+int ferry_store_local_open(const char *path, int create, ferry_store_t **out);
 
 /* ---- shared helpers (snapmeta.c) --------------------------------------------------------------- */
 

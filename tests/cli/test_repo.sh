@@ -57,6 +57,11 @@ expect_exit 2 "$FERRY" verify --repo "$REPO" --latest
 FERRY_REPO="$REPO" "$FERRY" snapshots path --latest -u "$UDID" > "$TMP/latest" || fail "FERRY_REPO default"
 [ -f "$(cat "$TMP/latest")/Manifest.db" ] || fail "latest path"
 
+# reading commands do not create a repository
+expect_exit 1 "$FERRY" snapshots --repo "$TMP/typo"
+grep -q "no repository" "$TMP/err" || fail "missing repo message: $(cat "$TMP/err")"
+[ ! -e "$TMP/typo" ] || fail "listing created a repository"
+
 # an unfinished backup is refused and nothing is committed
 cp -a "$TMP/src/$UDID" "$TMP/unfinished"
 python3 - "$TMP/unfinished/Status.plist" <<'PY'
