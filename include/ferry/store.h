@@ -116,7 +116,7 @@ typedef struct {
 } ferry_prune_report_t;
 
 /* Keeps the keep (>= 1) newest snapshots of each device (or of udid only) and removes the others,
- * each atomically; blobs still used by kept snapshots stay. Waits for commits in progress. removed_ids
+ * each atomically; blobs still used by kept snapshots stay. Waits for commits in progress. removed
  * (may be NULL) gets a malloc'd array of the removed snapshots (free()). */
 int ferry_store_prune(ferry_store_t *st, const char *udid, size_t keep, ferry_prune_report_t *report,
                       ferry_snapshot_info_t **removed, size_t *nremoved);
