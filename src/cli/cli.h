@@ -35,6 +35,8 @@ int cmd_verify(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_mdm(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_snapshots(int argc, char **argv); /* cmd_repo.c, also `ferry snapshot` */
+int cmd_prune(int argc, char **argv);     /* cmd_repo.c */
 
 /* Maps a FERRY_E* code to an exit code, printing "ferry: <message>" on stderr. */
 int cli_fail(int ferry_code);
@@ -101,5 +103,8 @@ int cli_credentials_get(const cli_backup_opts_t *o, ferry_credentials_t *cred, u
 void cli_credentials_clear(ferry_credentials_t *cred);
 /* Resolves DIR to the backup's UDID directory (malloc'd). */
 int cli_backup_resolve_dir(const char *dir, char **out);
+/* The backup folder of a repository snapshot (cmd_repo.c): SNAPSHOT_ID, or with latest the newest of
+ * udid; repo NULL = the default repository. */
+int cli_repo_resolve(const char *repo, const char *id, const char *udid, int latest, char **dir);
 /* Saves the KEK to the --derived-key-file when one was named and it did not exist yet. */
 int cli_backup_save_kek(const cli_backup_opts_t *o, const uint8_t *kek);
