@@ -397,6 +397,11 @@ typedef struct {
     size_t n;
 } ferry_unenroll_plan_t;
 
+/* S2: whether a device unenrolls on this answer to a check-in or command poll: 401 always; 403 with
+ * the com.apple.unrecognized.device body when the device runs version 17 or later (earlier ones
+ * honour only 401; the same test as the restore plan's); anything else (other 4xx, 5xx, no answer:
+ * http_status 0) keeps the enrollment (ferry choice). */
+int ferry_policy_checkin_unenrolls(int http_status, int unrecognized_device_body, ferry_os_version_t os);
 const char *ferry_policy_unenroll_action_name(ferry_unenroll_action_t a); /* "keep", "remove", "unmanage" */
 /* Decides, for every profile, managed app and book of dev and for its management configuration,
  * what ending the enrollment does. cause is the rule that ends it ("S3" rejected check-in; "S4",

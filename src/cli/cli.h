@@ -33,6 +33,7 @@ int cmd_cat(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_device(int argc, char **argv);
+int cmd_device_checkin(int argc, char **argv); /* `ferry device checkin`, cmd_device_checkin.c */
 int cmd_mdm(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_snapshots(int argc, char **argv); /* cmd_repo.c, also `ferry snapshot` */

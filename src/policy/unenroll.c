@@ -22,6 +22,13 @@ const char *ferry_policy_unenroll_action_name(ferry_unenroll_action_t a)
     return "unknown";
 }
 
+int ferry_policy_checkin_unenrolls(int http_status, int unrecognized_device_body, ferry_os_version_t os)
+{
+    if (http_status == 401)
+        return 1;
+    return http_status == 403 && unrecognized_device_body && os.major >= 17;
+}
+
 typedef struct {
     const char *cause; /* "S3", "S4", ... or "" */
     const char *erule; /* "E1" or "E2" */

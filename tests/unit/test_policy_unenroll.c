@@ -102,6 +102,19 @@ static void test_U3_account_enrollment_apps_go_whatever_their_flags(void **state
     }
 }
 
+static void test_S2_only_401_and_403_unrecognized_from_17_unenroll(void **state)
+{
+    (void)state;
+    ferry_os_version_t v16 = {16, 7, 10}, v17 = {17, 0, 0};
+    assert_true(ferry_policy_checkin_unenrolls(401, 0, v16));
+    assert_true(ferry_policy_checkin_unenrolls(403, 1, v17));
+    assert_false(ferry_policy_checkin_unenrolls(403, 1, v16)); /* before 17 only 401 */
+    assert_false(ferry_policy_checkin_unenrolls(403, 0, v17)); /* a refusal, not an unenrollment */
+    assert_false(ferry_policy_checkin_unenrolls(500, 0, v17));
+    assert_false(ferry_policy_checkin_unenrolls(0, 0, v17)); /* no answer */
+    assert_false(ferry_policy_checkin_unenrolls(200, 0, v17));
+}
+
 static void test_E1_unenroll_plan_rejects_null(void **state)
 {
     (void)state;
@@ -117,6 +130,7 @@ int main(void)
         cmocka_unit_test(test_E1_profile_de_keeps_apps_without_bit1_and_declarative_apps),
         cmocka_unit_test(test_E2_account_enrollment_removes_every_mdm_profile_and_managed_app),
         cmocka_unit_test(test_U3_account_enrollment_apps_go_whatever_their_flags),
+        cmocka_unit_test(test_S2_only_401_and_403_unrecognized_from_17_unenroll),
         cmocka_unit_test(test_E1_unenroll_plan_rejects_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

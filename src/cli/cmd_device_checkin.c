@@ -1,0 +1,595 @@
+/*
+ * cmd_device_checkin.c: `ferry device checkin DIR [--url URL] [--restored] [--json]`: the emulated
+ * device checking in with its MDM server. This is the glue between the device module (the directory,
+ * its commands, unenrollment and ADE enrollment, include/ferry/device.h) and the MDM module (the
+ * check-in client, signatures and the assignment service, include/ferry/mdm.h): the only place that
+ * sees both. The rules it follows: S2 (Authenticate when not yet authenticated, else TokenUpdate; a
+ * 200 keeps the enrollment, any answer but 200/401/403-with-body keeps it too and is retried later),
+ * S3/E1/E2/U3 (401 or 403 com.apple.unrecognized.device: unenroll), S4 (after a restore a
+ * hardware-bound ACME identity cannot come back: unenroll, then ADE when registered) and D2 (a
+ * registered device without enrollment asks the assignment service and enrolls). Every step goes
+ * into a report printed as text or, with --json, as one JSON object (docs/cli.md).
+ */
+#include "cli.h"
+#include "json.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ferry/device.h"
+#include "ferry/mdm.h"
+
+#define STEP_TEXT 512
+
+typedef struct {
+    char step[48];     /* Authenticate, TokenUpdate, Command, Unenroll, ADE, ... */
+    int http_status;   /* 0 when none */
+    char result[48];   /* accepted, rejected-401, rejected-403, kept, removed, Acknowledged, ... */
+    char rules[32];
+    char detail[STEP_TEXT];
+} step_t;
+
+typedef struct {
+    const char *dir;
+    const char *url;     /* --url: the server's base URL, or NULL */
+    const char *ca_file;
+    long timeout;
+    int restored;
+    ferry_device_t *dev;
+    step_t *steps;
+    size_t n_steps;
+    ferry_unenroll_plan_t removed; /* the last unenrollment carried out */
+    int unenrolled;
+    const char *outcome; /* accepted, unenrolled, re-enrolled, kept, not-enrolled, not-assigned */
+    char enrollment_before[32];
+    int last_status;
+} checkin_t;
+
+static void step(checkin_t *c, const char *name, int http, const char *result, const char *rules, const char *fmt,
+                 ...) __attribute__((format(printf, 6, 7)));
+
+static void step(checkin_t *c, const char *name, int http, const char *result, const char *rules, const char *fmt,
+                 ...)
+{
+    step_t *n = realloc(c->steps, (c->n_steps + 1) * sizeof *n);
+    if (!n)
+        return; /* the report loses a line; the check-in itself goes on */
+    c->steps = n;
+    step_t *s = &n[c->n_steps++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->step, sizeof s->step, "%s", name);
+    snprintf(s->result, sizeof s->result, "%s", result);
+    snprintf(s->rules, sizeof s->rules, "%s", rules ? rules : "");
+    s->http_status = http;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->detail, sizeof s->detail, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- URLs and the MDM payload -------------------------------------------------------------------- */
+
+static const char *mdm_str(const ferry_device_t *dev, const char *key)
+{
+    const ferry_installed_profile_t *ip = ferry_device_enrollment_profile(dev);
+    const ferry_payload_t *pl = ip ? ferry_profile_find_payload(ip->profile, "com.apple.mdm") : NULL;
+    plist_t v = pl ? plist_dict_get_item(pl->dict, key) : NULL;
+    return v && plist_get_node_type(v) == PLIST_STRING ? plist_get_string_ptr(v, NULL) : NULL;
+}
+
+/* scheme://host[:port] of url (malloc'd), or NULL. */
+static char *url_origin(const char *url)
+{
+    const char *p = url ? strstr(url, "://") : NULL;
+    if (!p)
+        return NULL;
+    const char *slash = strchr(p + 3, '/');
+    size_t n = slash ? (size_t)(slash - url) : strlen(url);
+    char *o = malloc(n + 1);
+    if (o) {
+        memcpy(o, url, n);
+        o[n] = '\0';
+    }
+    return o;
+}
+
+static char *join(const char *a, const char *b)
+{
+    char *s = NULL;
+    return asprintf(&s, "%s%s", a, b) < 0 ? NULL : s;
+}
+
+/* The device-assignment service: --url, else the origin of the configuration or MDM URL. */
+static char *assignment_base(const checkin_t *c)
+{
+    if (c->url)
+        return strdup(c->url);
+    plist_t v = c->dev->CloudConfigurationDetails
+                    ? plist_dict_get_item(c->dev->CloudConfigurationDetails, "ConfigurationURL") : NULL;
+    if (v && plist_get_node_type(v) == PLIST_STRING)
+        return url_origin(plist_get_string_ptr(v, NULL));
+    return url_origin(mdm_str(c->dev, "ServerURL"));
+}
+
+/* ---- identity ------------------------------------------------------------------------------------ */
+
+/* The device's MDM identity: PKCS#12 from the profile, or the ACME/SCEP key the device keeps in its
+ * keychain; an ACME/SCEP identity without one gets a key generated now and stored (the emulated CA
+ * issues a self-signed certificate). */
+static int obtain_identity(checkin_t *c, ferry_mdm_identity_t **out)
+{
+    ferry_device_identity_t di;
+    int rc = ferry_device_identity_get(c->dev, &di);
+    if (rc)
+        return rc;
+    if (di.pkcs12) {
+        rc = ferry_mdm_identity_from_pkcs12(di.pkcs12, di.pkcs12_len, di.password, out);
+    } else if (di.cert_der && di.key_der) {
+        rc = ferry_mdm_identity_from_der(di.cert_der, di.cert_len, di.key_der, di.key_len, out);
+    } else {
+        uint8_t *cert = NULL, *key = NULL;
+        size_t cl = 0, kl = 0;
+        rc = ferry_mdm_identity_generate(c->dev->UniqueDeviceID, out);
+        if (!rc)
+            rc = ferry_mdm_identity_cert_der(*out, &cert, &cl);
+        if (!rc)
+            rc = ferry_mdm_identity_key_der(*out, &key, &kl);
+        if (!rc)
+            rc = ferry_device_identity_store(c->dev, cert, cl, key, kl);
+        if (!rc)
+            step(c, "Identity", 0, "generated", di.hardware_bound ? "R6" : "",
+                 "%s identity: key generated and kept in keychain.plist (payload %s)%s", di.payload_type,
+                 di.payload_uuid, di.hardware_bound ? "; hardware-bound: it never leaves the device" : "");
+        if (key)
+            ferry_wipe(key, kl);
+        free(key);
+        free(cert);
+        if (rc && *out) {
+            ferry_mdm_identity_free(*out);
+            *out = NULL;
+        }
+    }
+    ferry_device_identity_clear(&di);
+    return rc;
+}
+
+/* ---- unenrollment and enrollment ----------------------------------------------------------------- */
+
+static int unenroll(checkin_t *c, const char *cause)
+{
+    ferry_policy_unenroll_free(&c->removed);
+    int rc = ferry_device_unenroll(c->dev, cause, &c->removed);
+    if (rc) {
+        step(c, "Unenroll", 0, "failed", cause, "%s", ferry_error_last());
+        return rc;
+    }
+    c->unenrolled = 1;
+    size_t gone = 0, unmanaged = 0;
+    for (size_t i = 0; i < c->removed.n; i++) {
+        gone += c->removed.items[i].action == FERRY_UNENROLL_REMOVE;
+        unmanaged += c->removed.items[i].action == FERRY_UNENROLL_UNMANAGE;
+    }
+    step(c, "Unenroll", 0, "unenrolled", cause, "%zu items removed, %zu apps unmanaged, the rest kept", gone,
+         unmanaged);
+    return 0;
+}
+
+static int reload(checkin_t *c)
+{
+    ferry_device_free(c->dev);
+    c->dev = NULL;
+    return ferry_device_load(c->dir, &c->dev);
+}
+
+static plist_t machine_info(const ferry_device_t *dev)
+{
+    plist_t mi = plist_new_dict();
+    plist_dict_set_item(mi, "UDID", plist_new_string(dev->UniqueDeviceID));
+    plist_dict_set_item(mi, "SERIAL", plist_new_string(dev->SerialNumber));
+    plist_dict_set_item(mi, "PRODUCT", plist_new_string(dev->ProductType));
+    plist_dict_set_item(mi, "VERSION", plist_new_string(dev->BuildVersion));
+    plist_dict_set_item(mi, "OS_VERSION", plist_new_string(dev->ProductVersion));
+    plist_dict_set_item(mi, "LANGUAGE", plist_new_string("en"));
+    return mi;
+}
+
+/* D2: the assignment service's profile, then the enrollment profile fetched with the MachineInfo
+ * (signed, as a device signs it, here with a one-time identity standing in for the device's
+ * attestation certificate). Returns 1 when enrolled, 0 when the serial is not assigned. */
+static int enroll_ade(checkin_t *c, const char *rules)
+{
+    char *base = assignment_base(c);
+    if (!base) {
+        step(c, "ADE", 0, "failed", rules, "no device-assignment service URL: give --url");
+        return ferry_error_set(FERRY_EINVAL, "%s: no device-assignment service URL; give --url", c->dir);
+    }
+    ferry_mdm_ade_profile_t ade;
+    int rc = ferry_mdm_client_fetch_ade_profile(base, c->dev->SerialNumber, c->ca_file, &ade);
+    if (rc == FERRY_ENOTFOUND) {
+        step(c, "ADE", 404, "not-assigned", rules, "serial number %s has no ADE profile at %s",
+             c->dev->SerialNumber, base);
+        free(base);
+        return 0;
+    }
+    char *dflt = join(base, "/ade/enroll");
+    plist_t ade_plist = rc ? NULL : ferry_mdm_ade_profile_to_plist(&ade, dflt);
+    plist_t mi = machine_info(c->dev), profile = NULL;
+    ferry_mdm_identity_t *attest = NULL;
+    if (!rc)
+        rc = ferry_mdm_identity_generate(c->dev->SerialNumber, &attest);
+    if (!rc)
+        rc = ferry_mdm_client_fetch_enrollment(ade.url ? ade.url : dflt, mi, attest, c->ca_file, &profile);
+    char *xml = NULL;
+    uint32_t len = 0;
+    if (!rc) {
+        plist_to_xml(profile, &xml, &len);
+        rc = xml ? ferry_device_enroll_ade(c->dev, ade_plist, (const uint8_t *)xml, len)
+                 : ferry_error_set(FERRY_EFORMAT, "cannot serialise the enrollment profile");
+    }
+    if (rc) {
+        step(c, "ADE", 0, "failed", rules, "%s", ferry_error_last());
+        reload(c); /* the device may be half-changed in memory; its directory is not */
+    } else {
+        step(c, "ADE", 200, "enrolled", rules, "Automated Device Enrollment from %s: %s, supervised %s",
+             base, ade.org_name ? ade.org_name : "(no organisation)", c->dev->IsSupervised ? "yes" : "no");
+    }
+    free(xml);
+    if (profile)
+        plist_free(profile);
+    plist_free(mi);
+    if (ade_plist)
+        plist_free(ade_plist);
+    ferry_mdm_identity_free(attest);
+    ferry_mdm_ade_profile_clear(&ade);
+    free(dflt);
+    free(base);
+    return rc ? rc : 1;
+}
+
+/* ---- the MDM session ----------------------------------------------------------------------------- */
+
+static const char *verdict_name(const ferry_mdm_reply_t *r)
+{
+    switch (r->verdict) {
+    case FERRY_MDM_VERDICT_ACCEPTED: return "accepted";
+    case FERRY_MDM_VERDICT_REJECTED_401: return "rejected-401";
+    case FERRY_MDM_VERDICT_REJECTED_403: return "rejected-403";
+    case FERRY_MDM_VERDICT_OTHER: break;
+    }
+    return r->http_status ? "kept" : "no-answer";
+}
+
+static const char *run_command(void *ctx, plist_t request, plist_t *response)
+{
+    checkin_t *c = ctx;
+    char *uuid = NULL, *rt = NULL;
+    plist_t cmd = plist_dict_get_item(request, "Command");
+    ferry_plist_get_string(request, "CommandUUID", &uuid);
+    ferry_plist_get_string(cmd, "RequestType", &rt);
+    const char *status = "NotNow";
+    if (c->dev) {
+        int rc = ferry_device_mdm_command(&c->dev, request, response, &status);
+        if (rc) /* the device could not be reloaded: answer NotNow, the server resends */
+            status = "NotNow";
+    }
+    plist_t chain = *response ? plist_dict_get_item(*response, "ErrorChain") : NULL;
+    plist_t first = chain ? plist_array_get_item(chain, 0) : NULL;
+    char *why = NULL;
+    if (first)
+        ferry_plist_get_string(first, "USEnglishDescription", &why);
+    step(c, "Command", 0, status, "", "%s %s%s%s", rt ? rt : "?", uuid ? uuid : "?", why ? ": " : "",
+         why ? why : "");
+    free(why);
+    free(uuid);
+    free(rt);
+    return status;
+}
+
+/* The answer to one message: 1 when the session goes on, 0 when it ends (kept or unenrolled). */
+static int judge(checkin_t *c, const char *what, int rc, const ferry_mdm_reply_t *r)
+{
+    c->last_status = r->http_status;
+    const char *v = verdict_name(r);
+    ferry_os_version_t os = {0, 0, 0};
+    ferry_policy_os_parse(c->dev->ProductVersion, &os);
+    int rejected = r->verdict == FERRY_MDM_VERDICT_REJECTED_401 || r->verdict == FERRY_MDM_VERDICT_REJECTED_403;
+    if (rejected && !ferry_policy_checkin_unenrolls(r->http_status, r->verdict == FERRY_MDM_VERDICT_REJECTED_403, os)) {
+        step(c, what, r->http_status, v, "S2", "version %s honours only 401: the enrollment stays and the device "
+             "tries again at its next check-in", c->dev->ProductVersion);
+        c->outcome = "kept";
+        return 0;
+    }
+    if (rejected) {
+        step(c, what, r->http_status, v, "S2 S3", "the MDM server rejects the device: it unenrolls");
+        if (unenroll(c, "S3") == 0)
+            c->outcome = "unenrolled";
+        return 0;
+    }
+    if (rc || r->verdict != FERRY_MDM_VERDICT_ACCEPTED) {
+        step(c, what, r->http_status, v, "S2", "%s; the enrollment stays and the device tries again at its next "
+             "check-in (ferry choice)", rc ? ferry_error_last() : (r->reason ? r->reason : "no reason given"));
+        c->outcome = "kept";
+        return 0;
+    }
+    step(c, what, r->http_status, v, what[0] == 'T' ? "S2" : "", "200");
+    return 1;
+}
+
+static int session(checkin_t *c, int authenticate)
+{
+    ferry_mdm_identity_t *id = NULL;
+    int rc = obtain_identity(c, &id);
+    if (rc) {
+        step(c, "Identity", 0, "failed", "", "%s", ferry_error_last());
+        return rc;
+    }
+    char *checkin = NULL, *server = NULL;
+    if (c->url) {
+        checkin = join(c->url, "/checkin");
+        server = join(c->url, "/mdm");
+    } else {
+        const char *s = mdm_str(c->dev, "ServerURL"), *ci = mdm_str(c->dev, "CheckInURL");
+        server = s ? strdup(s) : NULL;
+        checkin = strdup(ci ? ci : s ? s : "");
+    }
+    char *udid = strdup(c->dev->UniqueDeviceID), *topic = strdup(mdm_str(c->dev, "Topic") ? mdm_str(c->dev, "Topic") : "");
+    ferry_mdm_client_opts_t o = {checkin, server, udid, topic, id, c->ca_file, c->timeout};
+    ferry_mdm_reply_t r;
+    memset(&r, 0, sizeof r);
+    int go = checkin && server && udid && topic;
+    if (!go)
+        rc = ferry_error_set(FERRY_ENOMEM, "out of memory");
+    if (go && authenticate) {
+        ferry_mdm_device_facts_t f = {c->dev->SerialNumber, c->dev->ProductType, c->dev->ProductVersion,
+                                      c->dev->BuildVersion};
+        go = judge(c, "Authenticate", ferry_mdm_client_authenticate(&o, &f, &r), &r);
+        ferry_mdm_reply_clear(&r);
+        if (go) {
+            ferry_device_checkin_state_t st;
+            ferry_device_checkin_state(c->dev, &st);
+            st.Authenticated = 1;
+            rc = ferry_device_set_checkin_state(c->dev, &st);
+            go = rc == 0;
+        }
+    }
+    if (go) {
+        uint8_t token[32];
+        char magic[33];
+        ferry_random_bytes(token, sizeof token);
+        ferry_hex_encode(token, 16, magic);
+        int awaiting = 0;
+        if (c->dev->CloudConfigurationDetails)
+            ferry_plist_get_bool(c->dev->CloudConfigurationDetails, "AwaitDeviceConfigured", &awaiting);
+        go = judge(c, "TokenUpdate", ferry_mdm_client_token_update(&o, token, sizeof token, magic, awaiting, &r), &r);
+        ferry_mdm_reply_clear(&r);
+    }
+    if (go) {
+        unsigned n = 0;
+        int lrc = ferry_mdm_client_command_loop(&o, run_command, c, 0, &n, &r);
+        if (!c->dev)
+            rc = reload(c);
+        if (!rc && (lrc || r.http_status != 200)) {
+            judge(c, "Commands", lrc, &r);
+        } else if (!rc) {
+            c->last_status = 200;
+            step(c, "Commands", 200, "done", "", "%u command%s run; the server ended the session", n,
+                 n == 1 ? "" : "s");
+            c->outcome = c->outcome ? c->outcome : "accepted";
+        }
+        ferry_mdm_reply_clear(&r);
+    }
+    free(checkin);
+    free(server);
+    free(udid);
+    free(topic);
+    ferry_mdm_identity_free(id);
+    return rc;
+}
+
+/* ---- the check-in -------------------------------------------------------------------------------- */
+
+static int checkin(checkin_t *c)
+{
+    int rc = ferry_device_load(c->dir, &c->dev);
+    if (rc)
+        return rc;
+    snprintf(c->enrollment_before, sizeof c->enrollment_before, "%s",
+             ferry_policy_enrollment_name(ferry_device_enrollment(c->dev)));
+    ferry_device_checkin_state_t st;
+    ferry_device_checkin_state(c->dev, &st);
+    int restored = c->restored || st.RestorePending;
+    int authenticate = !st.Authenticated && !restored;
+
+    if (ferry_device_enrollment_profile(c->dev) && restored) {
+        ferry_device_identity_t di;
+        int hw = ferry_device_identity_get(c->dev, &di) == 0 && di.hardware_bound;
+        ferry_device_identity_clear(&di);
+        if (hw) { /* S4: the key stayed in the old Secure Enclave */
+            step(c, "Restore", 0, "unrestorable", "S4 R6", "the MDM identity is a hardware-bound ACME key: "
+                 "the enrollment cannot be restored");
+            if ((rc = unenroll(c, "S4")))
+                return rc;
+            c->outcome = "unenrolled";
+        }
+    }
+    if (!ferry_device_enrollment_profile(c->dev)) {
+        if (!c->dev->AssignmentService) {
+            step(c, "Enrollment", 0, "none", c->unenrolled ? "S4" : "", "not enrolled and not registered in "
+                 "Apple Business/School Manager: no check-in");
+            c->outcome = c->outcome ? c->outcome : "not-enrolled";
+            return 0;
+        }
+        rc = enroll_ade(c, c->unenrolled ? "S4 D2" : "D2");
+        if (rc <= 0) {
+            c->outcome = rc == 0 ? (c->outcome ? c->outcome : "not-assigned") : "failed";
+            return rc;
+        }
+        authenticate = 1;
+        c->outcome = NULL;
+        rc = session(c, authenticate);
+        if (!rc && c->outcome && !strcmp(c->outcome, "accepted"))
+            c->outcome = c->unenrolled ? "re-enrolled" : "enrolled";
+        return rc;
+    }
+    return session(c, authenticate);
+}
+
+/* ---- output -------------------------------------------------------------------------------------- */
+
+static void print_text(const checkin_t *c)
+{
+    printf("check-in of %s (%s)\n", c->dir, c->enrollment_before);
+    for (size_t i = 0; i < c->n_steps; i++) {
+        const step_t *s = &c->steps[i];
+        char http[16] = "";
+        if (s->http_status)
+            snprintf(http, sizeof http, "%d ", s->http_status);
+        printf("  %-13s %s%-14s %-8s %s\n", s->step, http, s->result, s->rules, s->detail);
+    }
+    for (size_t i = 0; i < c->removed.n; i++) {
+        const ferry_unenroll_item_t *it = &c->removed.items[i];
+        char rules[40] = "";
+        for (size_t k = 0; k < it->d.n_rules; k++)
+            snprintf(rules + strlen(rules), sizeof rules - strlen(rules), "%s%s", k ? " " : "", it->d.rules[k]);
+        printf("    %-8s %-24s %-40s %-10s %s\n", ferry_policy_unenroll_action_name(it->action),
+               ferry_policy_item_kind_name(it->kind), it->name[0] ? it->name : "-", rules, it->d.why);
+    }
+    printf("outcome: %s\n", c->outcome ? c->outcome : "failed");
+}
+
+static void print_json(const checkin_t *c)
+{
+    cli_json_t j;
+    cli_json_init(&j, stdout);
+    cli_json_object_begin(&j);
+    cli_json_kv_string(&j, "device", c->dir);
+    cli_json_kv_string(&j, "udid", c->dev ? c->dev->UniqueDeviceID : NULL);
+    cli_json_kv_string(&j, "outcome", c->outcome ? c->outcome : "failed");
+    cli_json_kv_string(&j, "enrollment_before", c->enrollment_before);
+    cli_json_kv_string(&j, "enrollment_after",
+                       c->dev ? ferry_policy_enrollment_name(ferry_device_enrollment(c->dev)) : NULL);
+    cli_json_kv_int(&j, "last_http_status", c->last_status);
+    cli_json_key(&j, "steps");
+    cli_json_array_begin(&j);
+    for (size_t i = 0; i < c->n_steps; i++) {
+        const step_t *s = &c->steps[i];
+        cli_json_object_begin(&j);
+        cli_json_kv_string(&j, "step", s->step);
+        cli_json_kv_int(&j, "http_status", s->http_status);
+        cli_json_kv_string(&j, "result", s->result);
+        cli_json_kv_string(&j, "rules", s->rules);
+        cli_json_kv_string(&j, "detail", s->detail);
+        cli_json_object_end(&j);
+    }
+    cli_json_array_end(&j);
+    cli_json_key(&j, "unenroll");
+    cli_json_array_begin(&j);
+    for (size_t i = 0; i < c->removed.n; i++) {
+        const ferry_unenroll_item_t *it = &c->removed.items[i];
+        cli_json_object_begin(&j);
+        cli_json_kv_string(&j, "kind", ferry_policy_item_kind_name(it->kind));
+        cli_json_kv_string(&j, "item", it->name);
+        cli_json_kv_string(&j, "action", ferry_policy_unenroll_action_name(it->action));
+        cli_json_kv_string(&j, "outcome", ferry_policy_outcome_name(it->d.outcome));
+        cli_json_key(&j, "rules");
+        cli_json_array_begin(&j);
+        for (size_t k = 0; k < it->d.n_rules; k++)
+            cli_json_string(&j, it->d.rules[k]);
+        cli_json_array_end(&j);
+        cli_json_kv_string(&j, "why", it->d.why);
+        cli_json_object_end(&j);
+    }
+    cli_json_array_end(&j);
+    cli_json_object_end(&j);
+    cli_json_finish(&j);
+}
+
+static void record_state(checkin_t *c)
+{
+    if (!c->dev || !c->outcome)
+        return;
+    ferry_device_checkin_state_t st;
+    ferry_device_checkin_state(c->dev, &st);
+    st.LastCheckIn = (int64_t)time(NULL);
+    st.LastStatus = c->last_status;
+    snprintf(st.LastOutcome, sizeof st.LastOutcome, "%s", c->outcome);
+    if (strcmp(c->outcome, "kept")) /* only an answer ends the pending post-restore check-in (S2) */
+        st.RestorePending = 0;
+    else if (c->restored)
+        st.RestorePending = 1;
+    if (ferry_device_set_checkin_state(c->dev, &st))
+        fprintf(stderr, "ferry device checkin: %s\n", ferry_error_last());
+}
+
+enum { C_URL = 3000, C_JSON, C_RESTORED, C_CA, C_TIMEOUT, C_HELP };
+
+static const char CHECKIN_USAGE[] =
+    "usage: ferry device checkin DIR [--url URL] [--restored] [--ca-file PEM] [--timeout SECONDS] [--json]\n"
+    "  The device checks in with its MDM server: Authenticate (first time), TokenUpdate, then the command\n"
+    "  loop; 401 or 403 com.apple.unrecognized.device unenroll it (S3, E1, E2, U3); a registered device\n"
+    "  without enrollment enrolls by ADE from the assignment service (D2).\n"
+    "  --url URL     the server's base URL (URL/checkin, URL/mdm, URL/ade/...), instead of the enrollment\n"
+    "                profile's ServerURL/CheckInURL\n"
+    "  --restored    the first check-in after a restore: TokenUpdate without Authenticate (S2), and S4\n"
+    "                for a hardware-bound ACME identity\n"
+    "Exit status: 0 accepted, unenrolled, re-enrolled or nothing to do; 1 when the enrollment is kept\n"
+    "because the server gave no usable answer (S2), or on an error.\n";
+
+int cmd_device_checkin(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"url", required_argument, NULL, C_URL},       {"json", no_argument, NULL, C_JSON},
+        {"restored", no_argument, NULL, C_RESTORED},   {"ca-file", required_argument, NULL, C_CA},
+        {"timeout", required_argument, NULL, C_TIMEOUT}, {"help", no_argument, NULL, C_HELP},
+        {NULL, 0, NULL, 0}};
+    checkin_t c;
+    memset(&c, 0, sizeof c);
+    int json = 0, o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case C_URL: c.url = optarg; break;
+        case C_JSON: json = 1; break;
+        case C_RESTORED: c.restored = 1; break;
+        case C_CA: c.ca_file = optarg; break;
+        case C_TIMEOUT: {
+            char *end = NULL;
+            c.timeout = strtol(optarg, &end, 10);
+            if (!*optarg || *end || c.timeout <= 0 || c.timeout > 3600)
+                return cli_usage_error("device checkin", "--timeout takes 1..3600 seconds");
+            break;
+        }
+        case C_HELP: fputs(CHECKIN_USAGE, stdout); return EXIT_OK;
+        default: fputs(CHECKIN_USAGE, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind + 1 != argc) {
+        fputs(CHECKIN_USAGE, stderr);
+        return EXIT_USAGE;
+    }
+    c.dir = argv[optind];
+    size_t ul = c.url ? strlen(c.url) : 0;
+    char *url = NULL;
+    if (ul && c.url[ul - 1] == '/') { /* "http://h:p/" and "http://h:p" are one server */
+        url = strndup(c.url, ul - 1);
+        c.url = url;
+    }
+    int rc = checkin(&c);
+    record_state(&c);
+    if (json)
+        print_json(&c);
+    else
+        print_text(&c);
+    int ec = EXIT_OK;
+    if (rc)
+        ec = cli_fail(rc);
+    else if (!c.outcome || !strcmp(c.outcome, "kept") || !strcmp(c.outcome, "failed"))
+        ec = EXIT_FAILURE_GENERIC;
+    ferry_policy_unenroll_free(&c.removed);
+    free(c.steps);
+    ferry_device_free(c.dev);
+    free(url);
+    return ec;
+}
