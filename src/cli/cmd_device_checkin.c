@@ -6,8 +6,10 @@
  * sees both. The rules it follows: S2 (Authenticate when not yet authenticated, else TokenUpdate; a
  * 200 keeps the enrollment, any answer but 200/401/403-with-body keeps it too and is retried later),
  * S3/E1/E2/U3 (401 or 403 com.apple.unrecognized.device: unenroll), S4 (after a restore a
- * hardware-bound ACME identity cannot come back: unenroll, then ADE when registered) and D2 (a
- * registered device without enrollment asks the assignment service and enrolls). Every step goes
+ * hardware-bound ACME identity cannot come back: unenroll, then ADE when registered), V1 (from
+ * version 26, an ADE profile with do_not_use_profile_from_backup replaces a restored enrollment) and
+ * D2 (a registered device that was never configured asks the assignment service and enrolls; a
+ * device that kept its configuration after S3 or S7 does not start ADE on its own). Every step goes
  * into a report printed as text or, with --json, as one JSON object (docs/cli.md).
  */
 #include "cli.h"
@@ -391,6 +393,34 @@ static int session(checkin_t *c, int authenticate)
 
 /* ---- the check-in -------------------------------------------------------------------------------- */
 
+/* V1 (iOS 26 and later, after a restore): the assignment service's current ADE profile says
+ * do_not_use_profile_from_backup. 1 when it applies; an unreachable service is not an answer. */
+static int v1_applies(checkin_t *c)
+{
+    ferry_os_version_t os = {0, 0, 0};
+    ferry_policy_os_parse(c->dev->ProductVersion, &os);
+    if (os.major < 26 || !c->dev->AssignmentService)
+        return 0;
+    char *base = assignment_base(c);
+    ferry_mdm_ade_profile_t ade;
+    int v1 = base && ferry_mdm_client_fetch_ade_profile(base, c->dev->SerialNumber, c->ca_file, &ade) == 0 &&
+             ade.do_not_use_profile_from_backup;
+    if (base)
+        ferry_mdm_ade_profile_clear(&ade);
+    free(base);
+    return v1;
+}
+
+/* The enrollment a restore brought back is dropped (S4, V1): unenroll with E1/E2's effects. */
+static int drop_restored_enrollment(checkin_t *c, const char *rule, const char *rules, const char *why)
+{
+    step(c, "Restore", 0, "unrestorable", rules, "%s", why);
+    int rc = unenroll(c, rule);
+    if (!rc)
+        c->outcome = "unenrolled";
+    return rc;
+}
+
 static int checkin(checkin_t *c)
 {
     int rc = ferry_device_load(c->dir, &c->dev);
@@ -402,39 +432,51 @@ static int checkin(checkin_t *c)
     ferry_device_checkin_state(c->dev, &st);
     int restored = c->restored || st.RestorePending;
     int authenticate = !st.Authenticated && !restored;
+    const char *cause = NULL; /* S4 or V1: this check-in dropped a restored enrollment */
 
-    if (ferry_device_enrollment_profile(c->dev) && restored) {
+    if (restored && v1_applies(c)) {
+        cause = "V1";
+        if (ferry_device_enrollment_profile(c->dev) &&
+            (rc = drop_restored_enrollment(c, "V1", "V1", "the ADE profile sets do_not_use_profile_from_backup: "
+                                           "the restored enrollment is not used (ferry choice: dropped)")))
+            return rc;
+    } else if (ferry_device_enrollment_profile(c->dev) && restored) {
         ferry_device_identity_t di;
         int hw = ferry_device_identity_get(c->dev, &di) == 0 && di.hardware_bound;
         ferry_device_identity_clear(&di);
         if (hw) { /* S4: the key stayed in the old Secure Enclave */
-            step(c, "Restore", 0, "unrestorable", "S4 R6", "the MDM identity is a hardware-bound ACME key: "
-                 "the enrollment cannot be restored");
-            if ((rc = unenroll(c, "S4")))
+            cause = "S4";
+            if ((rc = drop_restored_enrollment(c, "S4", "S4 R6", "the MDM identity is a hardware-bound ACME "
+                                               "key: the enrollment cannot be restored")))
                 return rc;
-            c->outcome = "unenrolled";
         }
     }
-    if (!ferry_device_enrollment_profile(c->dev)) {
-        if (!c->dev->AssignmentService) {
-            step(c, "Enrollment", 0, "none", c->unenrolled ? "S4" : "", "not enrolled and not registered in "
-                 "Apple Business/School Manager: no check-in");
-            c->outcome = c->outcome ? c->outcome : "not-enrolled";
-            return 0;
-        }
-        rc = enroll_ade(c, c->unenrolled ? "S4 D2" : "D2");
-        if (rc <= 0) {
-            c->outcome = rc == 0 ? (c->outcome ? c->outcome : "not-assigned") : "failed";
-            return rc;
-        }
-        authenticate = 1;
-        c->outcome = NULL;
-        rc = session(c, authenticate);
-        if (!rc && c->outcome && !strcmp(c->outcome, "accepted"))
-            c->outcome = c->unenrolled ? "re-enrolled" : "enrolled";
+    if (ferry_device_enrollment_profile(c->dev))
+        return session(c, authenticate);
+    if (!c->dev->AssignmentService) {
+        step(c, "Enrollment", 0, "none", cause ? cause : "", "not enrolled and not registered in Apple "
+             "Business/School Manager: no check-in");
+        c->outcome = c->outcome ? c->outcome : "not-enrolled";
+        return 0;
+    }
+    if (!cause && c->dev->CloudConfigurationDetails) {
+        /* a device that kept its configuration after an unenrollment (S3, S7) does not start
+         * Automated Device Enrollment on its own; ADE belongs to setup (D2) and to S4/V1 */
+        step(c, "Enrollment", 0, "none", "S3 S7", "not enrolled; the management configuration is present, so "
+             "the device does not start Automated Device Enrollment on its own");
+        c->outcome = c->outcome ? c->outcome : "not-enrolled";
+        return 0;
+    }
+    rc = enroll_ade(c, !cause ? "D2" : !strcmp(cause, "S4") ? "S4 D2" : "V1 D2");
+    if (rc <= 0) {
+        c->outcome = rc == 0 ? (c->outcome ? c->outcome : "not-assigned") : "failed";
         return rc;
     }
-    return session(c, authenticate);
+    c->outcome = NULL;
+    rc = session(c, 1);
+    if (!rc && c->outcome && !strcmp(c->outcome, "accepted"))
+        c->outcome = cause ? "re-enrolled" : "enrolled";
+    return rc;
 }
 
 /* ---- output -------------------------------------------------------------------------------------- */
@@ -534,7 +576,8 @@ static const char CHECKIN_USAGE[] =
     "  --url URL     the server's base URL (URL/checkin, URL/mdm, URL/ade/...), instead of the enrollment\n"
     "                profile's ServerURL/CheckInURL\n"
     "  --restored    the first check-in after a restore: TokenUpdate without Authenticate (S2), and S4\n"
-    "                for a hardware-bound ACME identity\n"
+    "                for a hardware-bound ACME identity; from version 26, V1 when the ADE profile sets\n"
+    "                do_not_use_profile_from_backup\n"
     "Exit status: 0 accepted, unenrolled, re-enrolled or nothing to do; 1 when the enrollment is kept\n"
     "because the server gave no usable answer (S2), or on an error.\n";
 

@@ -105,6 +105,11 @@ PY
 "$FERRY" mdm devices --json | python3 -c '
 import json,sys; d={x["udid"]: x for x in json.load(sys.stdin)}[sys.argv[1]]; assert d["last_reply"] == 403, d' "$UDID" \
     || fail "the server did not record its 403"
+# S3/S7: the unenrolled device keeps its configuration and does not start ADE on its own, even assigned
+"$FERRY" mdm assign "$(dev_py 'd["SerialNumber"]')" >/dev/null 2>&1
+checkin "$D"
+[ "$CHECKIN_RC" = 0 ] && [ "$(outcome)" = not-enrolled ] || fail "after S3: $(cat "$TMP/checkin.json")"
+grep -q '"step":"ADE"' "$TMP/checkin.json" && fail "an unenrolled device started ADE on its own"
 
 # --- S2: 403 on iOS 16 is not honoured; 401 is (E1 on a profile-de device) --------------------------
 O="$TMP/old"

@@ -64,4 +64,24 @@ checkin "$P" --restored
 [ "$(outcome)" = accepted ] || fail "restored PKCS#12 device: $(cat "$TMP/checkin.json")"
 grep -q '"step":"Authenticate"' "$TMP/checkin.json" && fail "restored device authenticated"
 grep -q '"step":"Restore"' "$TMP/checkin.json" && fail "S4 applied to a PKCS#12 identity"
+# --- V1: version 26 and an ADE profile with do_not_use_profile_from_backup ------------------------------
+V="$TMP/v1"
+"$FERRY" device create "$V" --template ade-iphone --seed 33 --files 2 --size 16K --mdm-url "$BASE/mdm" >/dev/null
+"$FERRY" device set "$V" version 26.0 >/dev/null
+checkin "$V"
+[ "$(outcome)" = accepted ] || fail "V1 device first check-in: $(cat "$TMP/checkin.json")"
+show "$V"; VSERIAL=$(dev_py 'd["SerialNumber"]')
+"$FERRY" mdm assign "$VSERIAL" --org "V1 Org" >/dev/null 2>&1
+checkin "$V" --restored # assigned, but without the key: the restored enrollment stays
+[ "$(outcome)" = accepted ] || fail "V1 not in force: $(cat "$TMP/checkin.json")"
+"$FERRY" mdm assign "$VSERIAL" --org "V1 Org" --do-not-use-profile-from-backup >/dev/null 2>&1
+checkin "$V" --restored
+[ "$CHECKIN_RC" = 0 ] && [ "$(outcome)" = re-enrolled ] || fail "V1: $(cat "$TMP/checkin.json") $(cat "$TMP/checkin.err")"
+python3 -c '
+import json,sys; r=json.load(open(sys.argv[1]))
+st={s["step"]: s for s in r["steps"]}
+assert st["Restore"]["rules"] == "V1" and st["ADE"]["rules"] == "V1 D2", r["steps"]
+assert all("V1" in i["rules"] for i in r["unenroll"])' "$TMP/checkin.json" || fail "V1 rules: $(cat "$TMP/checkin.json")"
+show "$V"
+[ "$(dev_py 'd["CloudConfigurationDetails"]["OrganizationName"]')" = "V1 Org" ] || fail "V1: configuration not from the service"
 echo "PASS: test_checkin_S4_acme"
