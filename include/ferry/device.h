@@ -350,7 +350,9 @@ int ferry_device_mdm_command(ferry_device_t **dev, plist_t command, plist_t *res
  * removes the apps the plan removes with their data, turns the other managed apps into unmanaged
  * ones, keeps books, the management configuration and everything else, clears the check-in state,
  * and saves. done (may be NULL) receives the plan that was carried out (ferry_policy_unenroll_free).
- * FERRY_ENOTFOUND when the device is not enrolled. */
+ * FERRY_ENOTFOUND when the device is not enrolled, except for the restore causes "S7" and "D1",
+ * which remove what a missing enrollment installed (E1; the caller of a restore that knows the
+ * backup's enrollment was ue-* or de-account removes its managed apps itself, U3). */
 int ferry_device_unenroll(ferry_device_t *dev, const char *cause, ferry_unenroll_plan_t *done);
 
 /* Automated Device Enrollment (D2, S4, V1): sets the management configuration from ade_profile (a

@@ -6,7 +6,8 @@
  * sees both. The rules it follows: S2 (Authenticate when not yet authenticated, else TokenUpdate; a
  * 200 keeps the enrollment, any answer but 200/401/403-with-body keeps it too and is retried later),
  * S3/E1/E2/U3 (401 or 403 com.apple.unrecognized.device: unenroll), S4 (after a restore a
- * hardware-bound ACME identity cannot come back: unenroll, then ADE when registered), V1 (from
+ * hardware-bound ACME identity cannot come back: unenroll, then ADE when registered), S6 (an
+ * Employee-plan ADE enrollment is not resumed after a restore), V1 (from
  * version 26, an ADE profile with do_not_use_profile_from_backup replaces a restored enrollment) and
  * D2 (a registered device that was never configured asks the assignment service and enrolls; a
  * device that kept its configuration after S3 or S7 does not start ADE on its own). Every step goes
@@ -316,7 +317,9 @@ static int judge(checkin_t *c, const char *what, int rc, const ferry_mdm_reply_t
         c->outcome = "kept";
         return 0;
     }
-    step(c, what, r->http_status, v, what[0] == 'T' ? "S2" : "", "200");
+    step(c, what, r->http_status, v, what[0] == 'T' ? "S2" : "",
+         what[0] == 'T' ? "the server accepts the device: the enrollment stays"
+                        : "the server accepts the enrollment and binds the identity that signed");
     return 1;
 }
 
@@ -440,6 +443,15 @@ static int checkin(checkin_t *c)
             (rc = drop_restored_enrollment(c, "V1", "V1", "the ADE profile sets do_not_use_profile_from_backup: "
                                            "the restored enrollment is not used (ferry choice: dropped)")))
             return rc;
+    } else if (ferry_device_enrollment_profile(c->dev) && restored && c->dev->EmployeePlan &&
+               ferry_device_enrollment(c->dev) == FERRY_ENROLL_ADE) {
+        /* S6: not resumed; the user enrolls again with their Managed Apple Account, not ADE */
+        if ((rc = drop_restored_enrollment(c, "S6", "S6", "Apple Business Essentials Employee plan: the "
+                                           "restored enrollment is not resumed; the user enrolls again "
+                                           "with their Managed Apple Account")))
+            return rc;
+        step(c, "Enrollment", 0, "none", "S6", "waiting for the user to enroll again");
+        return 0;
     } else if (ferry_device_enrollment_profile(c->dev) && restored) {
         ferry_device_identity_t di;
         int hw = ferry_device_identity_get(c->dev, &di) == 0 && di.hardware_bound;

@@ -59,7 +59,10 @@ int ferry_device_unenroll(ferry_device_t *dev, const char *cause, ferry_unenroll
 {
     if (done)
         memset(done, 0, sizeof *done);
-    if (!ferry_device_enrollment_profile(dev))
+    /* S7 and D1 clean up after a restore that brought no enrollment back: what the missing
+     * enrollment installed still goes; a rejection or a plain unenrollment needs an enrollment */
+    int restore_cause = cause && (!strcmp(cause, "S7") || !strcmp(cause, "D1"));
+    if (!ferry_device_enrollment_profile(dev) && !restore_cause)
         return ferry_error_set(FERRY_ENOTFOUND, "%s: the device is not enrolled in MDM", dev->dir);
     ferry_device_facts_t f;
     int rc = ferry_device_facts(dev, 0, &f);

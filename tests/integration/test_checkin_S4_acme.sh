@@ -4,6 +4,8 @@
 # effects, and the device, registered in Apple Business Manager, enrolls again by ADE (D2, outcome
 # re-enrolled) with a new identity that the server binds. Unregistered, it stays unenrolled. A
 # restored device whose identity is not hardware-bound sends TokenUpdate without Authenticate (S2).
+# V1 (version 26, do_not_use_profile_from_backup) replaces the restored enrollment by ADE; S6 (an
+# Employee plan) drops it and waits for the user.
 . "$(dirname "$0")/checkin_lib.sh"
 start_server --unknown-device accept
 
@@ -84,4 +86,16 @@ assert st["Restore"]["rules"] == "V1" and st["ADE"]["rules"] == "V1 D2", r["step
 assert all("V1" in i["rules"] for i in r["unenroll"])' "$TMP/checkin.json" || fail "V1 rules: $(cat "$TMP/checkin.json")"
 show "$V"
 [ "$(dev_py 'd["CloudConfigurationDetails"]["OrganizationName"]')" = "V1 Org" ] || fail "V1: configuration not from the service"
+# --- S6: an Employee-plan ADE enrollment is not resumed after a restore; no ADE follows ---------------
+B="$TMP/abe"
+"$FERRY" device create "$B" --template abe-employee-iphone --seed 34 --files 2 --size 16K --mdm-url "$BASE/mdm" >/dev/null
+checkin "$B"
+[ "$(outcome)" = accepted ] || fail "ABE first check-in: $(cat "$TMP/checkin.json") $(cat "$TMP/checkin.err")"
+show "$B"; "$FERRY" mdm assign "$(dev_py 'd["SerialNumber"]')" >/dev/null 2>&1
+checkin "$B" --restored
+[ "$CHECKIN_RC" = 0 ] && [ "$(outcome)" = unenrolled ] || fail "S6: $(cat "$TMP/checkin.json")"
+grep -q '"step":"ADE"' "$TMP/checkin.json" && fail "S6 must not enroll by ADE"
+python3 -c '
+import json,sys; r=json.load(open(sys.argv[1]))
+assert r["unenroll"] and all("S6" in i["rules"] for i in r["unenroll"]), r' "$TMP/checkin.json" || fail "S6 rules"
 echo "PASS: test_checkin_S4_acme"

@@ -10,6 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static int tp_rule(const ferry_decision_t *d, const char *id)
+{
+    for (size_t i = 0; i < d->n_rules; i++)
+        if (!strcmp(d->rules[i], id))
+            return 1;
+    return 0;
+}
+
 static plist_t command(const char *rt)
 {
     plist_t c = plist_new_dict();
@@ -286,6 +294,33 @@ static void test_D2_enroll_ade_sets_configuration_and_enrollment(void **state)
     dt_done(&d);
 }
 
+static void test_S7_restore_without_enrollment_removes_what_it_installed(void **state)
+{
+    (void)state;
+    dt_dev_t d = dt_create("ade-iphone", 8);
+    ferry_device_t *dev = dt_load(d.dir);
+    const ferry_installed_profile_t *enr = ferry_device_enrollment_profile(dev);
+    char *id = strdup(enr->profile->PayloadIdentifier);
+    assert_int_equal(ferry_device_remove_profile(dev, id), 0); /* as an unencrypted backup restores */
+    assert_int_equal(ferry_device_unenroll(dev, "S3", NULL), FERRY_ENOTFOUND);
+    ferry_unenroll_plan_t done;
+    assert_int_equal(ferry_device_unenroll(dev, "S7", &done), 0);
+    int removed = 0;
+    for (size_t i = 0; i < done.n; i++) {
+        removed += done.items[i].action == FERRY_UNENROLL_REMOVE;
+        assert_true(tp_rule(&done.items[i].d, "S7") && tp_rule(&done.items[i].d, "E1"));
+    }
+    assert_true(removed > 0);
+    ferry_policy_unenroll_free(&done);
+    for (size_t i = 0; i < dev->n_profiles; i++)
+        assert_int_not_equal(dev->profiles[i].source, FERRY_SOURCE_MDM);
+    for (size_t i = 0; i < dev->n_apps; i++)
+        assert_false(dev->apps[i].IsManaged && !dev->apps[i].DeclarationIdentifier && (dev->apps[i].ManagementFlags & 1));
+    free(id);
+    ferry_device_free(dev);
+    dt_done(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_S2_a_failing_command_leaves_the_directory_unchanged),
         cmocka_unit_test(test_S3_unenroll_removes_mdm_profiles_and_flag1_apps_with_data),
         cmocka_unit_test(test_D2_enroll_ade_sets_configuration_and_enrollment),
+        cmocka_unit_test(test_S7_restore_without_enrollment_removes_what_it_installed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
