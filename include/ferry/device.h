@@ -388,6 +388,7 @@ int ferry_device_identity_store(ferry_device_t *dev, const uint8_t *cert, size_t
 /* The device's check-in state, device.plist "MDMCheckIn" (ferry). */
 typedef struct {
     int Authenticated;   /* this enrollment sent an accepted Authenticate */
+    int TokenUpdated;    /* and an accepted TokenUpdate: later check-ins only poll for commands */
     int RestorePending;  /* a restore completed: the next check-in is the S2 TokenUpdate */
     int64_t LastCheckIn; /* Unix seconds, 0 when never */
     int64_t LastStatus;  /* HTTP status of the last answer, 0 when none */

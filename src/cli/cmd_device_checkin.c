@@ -3,8 +3,9 @@
  * device checking in with its MDM server. This is the glue between the device module (the directory,
  * its commands, unenrollment and ADE enrollment, include/ferry/device.h) and the MDM module (the
  * check-in client, signatures and the assignment service, include/ferry/mdm.h): the only place that
- * sees both. The rules it follows: S2 (Authenticate when not yet authenticated, else TokenUpdate; a
- * 200 keeps the enrollment, any answer but 200/401/403-with-body keeps it too and is retried later),
+ * sees both. The rules it follows: S2 (Authenticate and TokenUpdate when the enrollment is new,
+ * TokenUpdate alone after a restore, else only the command loop; a 200 keeps the enrollment, any
+ * answer but 200/401/403-with-body keeps it too and is retried later),
  * S3/E1/E2/U3 (401 or 403 com.apple.unrecognized.device: unenroll), S4 (after a restore a
  * hardware-bound ACME identity cannot come back: unenroll, then ADE when registered), S6 (an
  * Employee-plan ADE enrollment is not resumed after a restore), V1 (from
@@ -323,7 +324,18 @@ static int judge(checkin_t *c, const char *what, int rc, const ferry_mdm_reply_t
     return 1;
 }
 
-static int session(checkin_t *c, int authenticate)
+/* Records an accepted step of the enrollment's life in the device's check-in state. */
+static int mark(checkin_t *c, int authenticated, int token_updated)
+{
+    ferry_device_checkin_state_t st;
+    ferry_device_checkin_state(c->dev, &st);
+    st.Authenticated |= authenticated;
+    st.TokenUpdated |= token_updated;
+    return ferry_device_set_checkin_state(c->dev, &st);
+}
+
+/* One session: Authenticate and TokenUpdate when asked, then the command loop (Idle first). */
+static int session(checkin_t *c, int authenticate, int token_update)
 {
     ferry_mdm_identity_t *id = NULL;
     int rc = obtain_identity(c, &id);
@@ -353,14 +365,11 @@ static int session(checkin_t *c, int authenticate)
         go = judge(c, "Authenticate", ferry_mdm_client_authenticate(&o, &f, &r), &r);
         ferry_mdm_reply_clear(&r);
         if (go) {
-            ferry_device_checkin_state_t st;
-            ferry_device_checkin_state(c->dev, &st);
-            st.Authenticated = 1;
-            rc = ferry_device_set_checkin_state(c->dev, &st);
+            rc = mark(c, 1, 0);
             go = rc == 0;
         }
     }
-    if (go) {
+    if (go && token_update) {
         uint8_t token[32];
         char magic[33];
         ferry_random_bytes(token, sizeof token);
@@ -370,6 +379,10 @@ static int session(checkin_t *c, int authenticate)
             ferry_plist_get_bool(c->dev->CloudConfigurationDetails, "AwaitDeviceConfigured", &awaiting);
         go = judge(c, "TokenUpdate", ferry_mdm_client_token_update(&o, token, sizeof token, magic, awaiting, &r), &r);
         ferry_mdm_reply_clear(&r);
+        if (go) {
+            rc = mark(c, 0, 1);
+            go = rc == 0;
+        }
     }
     if (go) {
         unsigned n = 0;
@@ -434,7 +447,10 @@ static int checkin(checkin_t *c)
     ferry_device_checkin_state_t st;
     ferry_device_checkin_state(c->dev, &st);
     int restored = c->restored || st.RestorePending;
+    /* S2: a restored device announces itself with TokenUpdate, never Authenticate; an enrollment
+     * that has done both only polls for commands, as a device does when its server pushes */
     int authenticate = !st.Authenticated && !restored;
+    int token_update = restored || authenticate || !st.TokenUpdated;
     const char *cause = NULL; /* S4 or V1: this check-in dropped a restored enrollment */
 
     if (restored && v1_applies(c)) {
@@ -464,7 +480,7 @@ static int checkin(checkin_t *c)
         }
     }
     if (ferry_device_enrollment_profile(c->dev))
-        return session(c, authenticate);
+        return session(c, authenticate, token_update);
     if (!c->dev->AssignmentService) {
         step(c, "Enrollment", 0, "none", cause ? cause : "", "not enrolled and not registered in Apple "
              "Business/School Manager: no check-in");
@@ -485,7 +501,7 @@ static int checkin(checkin_t *c)
         return rc;
     }
     c->outcome = NULL;
-    rc = session(c, 1);
+    rc = session(c, 1, 1);
     if (!rc && c->outcome && !strcmp(c->outcome, "accepted"))
         c->outcome = cause ? "re-enrolled" : "enrolled";
     return rc;
@@ -582,8 +598,8 @@ enum { C_URL = 3000, C_JSON, C_RESTORED, C_CA, C_TIMEOUT, C_HELP };
 
 static const char CHECKIN_USAGE[] =
     "usage: ferry device checkin DIR [--url URL] [--restored] [--ca-file PEM] [--timeout SECONDS] [--json]\n"
-    "  The device checks in with its MDM server: Authenticate (first time), TokenUpdate, then the command\n"
-    "  loop; 401 or 403 com.apple.unrecognized.device unenroll it (S3, E1, E2, U3); a registered device\n"
+    "  The device checks in with its MDM server: Authenticate and TokenUpdate (new enrollment), TokenUpdate\n"
+    "  (after a restore), then the command loop; 401 or 403 com.apple.unrecognized.device unenroll it (S3, E1, E2, U3); a registered device\n"
     "  without enrollment enrolls by ADE from the assignment service (D2).\n"
     "  --url URL     the server's base URL (URL/checkin, URL/mdm, URL/ade/...), instead of the enrollment\n"
     "                profile's ServerURL/CheckInURL\n"

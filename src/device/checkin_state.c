@@ -19,6 +19,7 @@ void ferry_device_checkin_state(const ferry_device_t *dev, ferry_device_checkin_
     if (!d || plist_get_node_type(d) != PLIST_DICT)
         return;
     ferry_plist_get_bool(d, "Authenticated", &out->Authenticated);
+    ferry_plist_get_bool(d, "TokenUpdated", &out->TokenUpdated);
     ferry_plist_get_bool(d, "RestorePending", &out->RestorePending);
     ferry_plist_get_date(d, "LastCheckIn", &out->LastCheckIn);
     ferry_plist_get_int(d, "LastStatus", &out->LastStatus);
@@ -34,6 +35,7 @@ int ferry_device_set_checkin_state(ferry_device_t *dev, const ferry_device_check
         return ferry_error_set(FERRY_EINVAL, "%s: device.plist is not loaded", dev->dir);
     plist_t d = plist_new_dict();
     dev_dict_set_bool(d, "Authenticated", st->Authenticated);
+    dev_dict_set_bool(d, "TokenUpdated", st->TokenUpdated);
     dev_dict_set_bool(d, "RestorePending", st->RestorePending);
     if (st->LastCheckIn)
         plist_dict_set_item(d, "LastCheckIn", ferry_plist_new_date_unix(st->LastCheckIn));

@@ -80,6 +80,7 @@ int ferry_device_unenroll(ferry_device_t *dev, const char *cause, ferry_unenroll
         ferry_device_checkin_state_t st;
         ferry_device_checkin_state(dev, &st);
         st.Authenticated = 0;
+        st.TokenUpdated = 0;
         st.RestorePending = 0;
         snprintf(st.LastOutcome, sizeof st.LastOutcome, "unenrolled");
         rc = ferry_device_set_checkin_state(dev, &st);

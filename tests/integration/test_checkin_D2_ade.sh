@@ -87,7 +87,9 @@ P="$TMP/ade-iphone"
 checkin "$P"
 [ "$CHECKIN_RC" = 0 ] && [ "$(outcome)" = accepted ] || fail "ade-iphone check-in: $(cat "$TMP/checkin.json")"
 grep -q '"step":"Authenticate","http_status":200' "$TMP/checkin.json" || fail "no Authenticate"
-checkin "$P" # the second time: TokenUpdate only
+grep -q '"step":"TokenUpdate","http_status":200' "$TMP/checkin.json" || fail "no TokenUpdate"
+checkin "$P" # the second time: only the command loop, as after a push
 grep -q '"step":"Authenticate"' "$TMP/checkin.json" && fail "a second check-in authenticated again"
+grep -q '"step":"TokenUpdate"' "$TMP/checkin.json" && fail "a second check-in sent TokenUpdate again"
 [ "$(outcome)" = accepted ] || fail "second check-in: $(cat "$TMP/checkin.json")"
 echo "PASS: test_checkin_D2_ade"

@@ -111,6 +111,19 @@ checkin "$D"
 [ "$CHECKIN_RC" = 0 ] && [ "$(outcome)" = not-enrolled ] || fail "after S3: $(cat "$TMP/checkin.json")"
 grep -q '"step":"ADE"' "$TMP/checkin.json" && fail "an unenrolled device started ADE on its own"
 
+# --- S2: a block of restored devices only (`--restore-only`) spares the ordinary check-in ------------
+R="$TMP/restore-only"
+"$FERRY" device create "$R" --template ade-iphone --seed 24 --files 2 --size 16K --mdm-url "$BASE/mdm" >/dev/null
+checkin "$R"
+show "$R"; RUDID=$(dev_py 'd["UniqueDeviceID"]')
+"$FERRY" mdm block "$RUDID" --status 403 --restore-only 2>/dev/null
+checkin "$R"
+[ "$CHECKIN_RC" = 0 ] && [ "$(outcome)" = accepted ] || fail "restore-only block, ordinary check-in: $(cat "$TMP/checkin.json")"
+checkin "$R" --restored
+[ "$(outcome)" = unenrolled ] || fail "restore-only block, restored check-in: $(cat "$TMP/checkin.json")"
+grep -q '"step":"TokenUpdate","http_status":403,"result":"rejected-403","rules":"S2 S3"' "$TMP/checkin.json" \
+    || fail "the restored TokenUpdate was not the rejected message: $(cat "$TMP/checkin.json")"
+
 # --- S2: 403 on iOS 16 is not honoured; 401 is (E1 on a profile-de device) --------------------------
 O="$TMP/old"
 "$FERRY" device create "$O" --template ade-iphone --seed 22 --files 2 --size 16K --mdm-url "$BASE/mdm" >/dev/null

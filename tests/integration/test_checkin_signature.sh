@@ -32,8 +32,8 @@ checkin "$F"
 [ "$CHECKIN_RC" = 1 ] && [ "$(outcome)" = kept ] || fail "forged signature: rc $CHECKIN_RC $(cat "$TMP/checkin.json")"
 python3 -c '
 import json,sys; r=json.load(open(sys.argv[1]))
-tu=[s for s in r["steps"] if s["step"]=="TokenUpdate"][0]
-assert tu["http_status"] == 403 and tu["result"] == "kept" and tu["rules"] == "S2", tu
+tu=[s for s in r["steps"] if s["http_status"]][0]
+assert tu["step"] == "Commands" and tu["http_status"] == 403 and tu["result"] == "kept" and tu["rules"] == "S2", tu
 assert r["unenroll"] == []' "$TMP/checkin.json" || fail "forged: $(cat "$TMP/checkin.json")"
 show "$F"; [ "$(dev_py 'd["EnrollmentType"]')" = ade ] || fail "a refused signature unenrolled the forger"
 
