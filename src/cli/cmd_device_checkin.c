@@ -509,31 +509,31 @@ static int checkin(checkin_t *c)
 
 /* ---- output -------------------------------------------------------------------------------------- */
 
-static void print_text(const checkin_t *c)
+static void print_text(const checkin_t *c, FILE *out)
 {
-    printf("check-in of %s (%s)\n", c->dir, c->enrollment_before);
+    fprintf(out, "check-in of %s (%s)\n", c->dir, c->enrollment_before);
     for (size_t i = 0; i < c->n_steps; i++) {
         const step_t *s = &c->steps[i];
         char http[16] = "";
         if (s->http_status)
             snprintf(http, sizeof http, "%d ", s->http_status);
-        printf("  %-13s %s%-14s %-8s %s\n", s->step, http, s->result, s->rules, s->detail);
+        fprintf(out, "  %-13s %s%-14s %-8s %s\n", s->step, http, s->result, s->rules, s->detail);
     }
     for (size_t i = 0; i < c->removed.n; i++) {
         const ferry_unenroll_item_t *it = &c->removed.items[i];
         char rules[40] = "";
         for (size_t k = 0; k < it->d.n_rules; k++)
             snprintf(rules + strlen(rules), sizeof rules - strlen(rules), "%s%s", k ? " " : "", it->d.rules[k]);
-        printf("    %-8s %-24s %-40s %-10s %s\n", ferry_policy_unenroll_action_name(it->action),
+        fprintf(out, "    %-8s %-24s %-40s %-10s %s\n", ferry_policy_unenroll_action_name(it->action),
                ferry_policy_item_kind_name(it->kind), it->name[0] ? it->name : "-", rules, it->d.why);
     }
-    printf("outcome: %s\n", c->outcome ? c->outcome : "failed");
+    fprintf(out, "outcome: %s\n", c->outcome ? c->outcome : "failed");
 }
 
-static void print_json(const checkin_t *c)
+static void print_json(const checkin_t *c, FILE *out)
 {
     cli_json_t j;
-    cli_json_init(&j, stdout);
+    cli_json_init(&j, out);
     cli_json_object_begin(&j);
     cli_json_kv_string(&j, "device", c->dir);
     cli_json_kv_string(&j, "udid", c->dev ? c->dev->UniqueDeviceID : NULL);
@@ -616,19 +616,19 @@ int cmd_device_checkin(int argc, char **argv)
         {"restored", no_argument, NULL, C_RESTORED},   {"ca-file", required_argument, NULL, C_CA},
         {"timeout", required_argument, NULL, C_TIMEOUT}, {"help", no_argument, NULL, C_HELP},
         {NULL, 0, NULL, 0}};
-    checkin_t c;
-    memset(&c, 0, sizeof c);
-    int json = 0, o;
+    const char *url = NULL, *ca = NULL;
+    long timeout = 0;
+    int json = 0, restored = 0, o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case C_URL: c.url = optarg; break;
+        case C_URL: url = optarg; break;
         case C_JSON: json = 1; break;
-        case C_RESTORED: c.restored = 1; break;
-        case C_CA: c.ca_file = optarg; break;
+        case C_RESTORED: restored = 1; break;
+        case C_CA: ca = optarg; break;
         case C_TIMEOUT: {
             char *end = NULL;
-            c.timeout = strtol(optarg, &end, 10);
-            if (!*optarg || *end || c.timeout <= 0 || c.timeout > 3600)
+            timeout = strtol(optarg, &end, 10);
+            if (!*optarg || *end || timeout <= 0 || timeout > 3600)
                 return cli_usage_error("device checkin", "--timeout takes 1..3600 seconds");
             break;
         }
@@ -640,7 +640,19 @@ int cmd_device_checkin(int argc, char **argv)
         fputs(CHECKIN_USAGE, stderr);
         return EXIT_USAGE;
     }
-    c.dir = argv[optind];
+    return cli_device_checkin_run(argv[optind], url, restored, ca, timeout, json, stdout);
+}
+
+int cli_device_checkin_run(const char *dir, const char *url_arg, int restored, const char *ca_file, long timeout,
+                           int json, FILE *out)
+{
+    checkin_t c;
+    memset(&c, 0, sizeof c);
+    c.dir = dir;
+    c.url = url_arg;
+    c.restored = restored;
+    c.ca_file = ca_file;
+    c.timeout = timeout;
     size_t ul = c.url ? strlen(c.url) : 0;
     char *url = NULL;
     if (ul && c.url[ul - 1] == '/') { /* "http://h:p/" and "http://h:p" are one server */
@@ -650,9 +662,9 @@ int cmd_device_checkin(int argc, char **argv)
     int rc = checkin(&c);
     record_state(&c);
     if (json)
-        print_json(&c);
-    else
-        print_text(&c);
+        print_json(&c, out);
+    else if (c.dev || c.n_steps) /* a directory that is not a device gets only the error message */
+        print_text(&c, out);
     int ec = EXIT_OK;
     if (rc)
         ec = cli_fail(rc);
