@@ -35,6 +35,7 @@ checkin() {
     timeout 120 "$FERRY" device checkin "$@" --json >"$TMP/checkin.json" 2>"$TMP/checkin.err"
     CHECKIN_RC=$?
     set -e
+    if grep -q 'Sanitizer' "$TMP/checkin.err"; then cat "$TMP/checkin.err" >&2; fail "sanitizer report"; fi
 }
 # outcome: the outcome of the last check-in.
 outcome() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["outcome"])' "$TMP/checkin.json"; }
