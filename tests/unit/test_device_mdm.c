@@ -294,6 +294,71 @@ static void test_D2_enroll_ade_sets_configuration_and_enrollment(void **state)
     dt_done(&d);
 }
 
+static void test_S2_settings_media_and_app_commands(void **state)
+{
+    (void)state;
+    dt_dev_t d = dt_create("ade-iphone", 9);
+    ferry_device_t *dev = dt_load(d.dir);
+    plist_t r = NULL;
+
+    plist_t c = command("Settings"), items = plist_new_array(), it = plist_new_dict();
+    plist_dict_set_item(it, "Item", plist_new_string("DeviceName"));
+    plist_dict_set_item(it, "DeviceName", plist_new_string("Renamed by MDM"));
+    plist_array_append_item(items, it);
+    plist_dict_set_item(cmd_body(c), "Settings", items);
+    assert_string_equal(run(&dev, c, &r), "Acknowledged");
+    plist_free(r);
+    assert_string_equal(dev->DeviceName, "Renamed by MDM");
+
+    c = command("InstallMedia");
+    plist_dict_set_item(cmd_body(c), "MediaType", plist_new_string("Book"));
+    plist_dict_set_item(cmd_body(c), "PersistentID", plist_new_string("com.example.newbook"));
+    plist_dict_set_item(cmd_body(c), "MediaURL", plist_new_string("https://books.example.com/n.pdf"));
+    size_t books = dev->n_books;
+    assert_string_equal(run(&dev, c, &r), "Acknowledged");
+    plist_free(r);
+    assert_int_equal(dev->n_books, books + 1);
+    c = command("RemoveMedia");
+    plist_dict_set_item(cmd_body(c), "MediaType", plist_new_string("Book"));
+    plist_dict_set_item(cmd_body(c), "PersistentID", plist_new_string("com.example.newbook"));
+    assert_string_equal(run(&dev, c, &r), "Acknowledged");
+    plist_free(r);
+    assert_int_equal(dev->n_books, books);
+    c = command("RemoveMedia"); /* Acknowledged even when the book is not there */
+    plist_dict_set_item(cmd_body(c), "MediaType", plist_new_string("Book"));
+    plist_dict_set_item(cmd_body(c), "PersistentID", plist_new_string("com.example.nothere"));
+    assert_string_equal(run(&dev, c, &r), "Acknowledged");
+    plist_free(r);
+
+    c = command("InstalledApplicationList");
+    plist_dict_set_item(cmd_body(c), "ManagedAppsOnly", plist_new_bool(1));
+    assert_string_equal(run(&dev, c, &r), "Acknowledged");
+    plist_t list = plist_dict_get_item(r, "InstalledApplicationList");
+    assert_true(plist_array_get_size(list) > 0);
+    char *first = NULL;
+    assert_int_equal(ferry_plist_get_string(plist_array_get_item(list, 0), "Identifier", &first), 0);
+    plist_free(r);
+    const ferry_app_t *a = ferry_device_find_app(dev, first);
+    assert_non_null(a);
+    assert_true(a->IsManaged);
+    c = command("RemoveApplication");
+    plist_dict_set_item(cmd_body(c), "Identifier", plist_new_string(first));
+    const char *st = run(&dev, c, &r);
+    plist_free(r);
+    if (!strcmp(st, "Acknowledged"))
+        assert_null(ferry_device_find_app(dev, first));
+    else /* a declaratively managed app is not the MDM's to remove */
+        assert_non_null(ferry_device_find_app(dev, first)->DeclarationIdentifier);
+    free(first);
+
+    c = command("DeviceConfigured");
+    assert_string_equal(run(&dev, c, &r), "Acknowledged");
+    plist_free(r);
+    assert_true(dev->SetupComplete);
+    ferry_device_free(dev);
+    dt_done(&d);
+}
+
 static void test_S7_restore_without_enrollment_removes_what_it_installed(void **state)
 {
     (void)state;
@@ -330,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_S3_unenroll_removes_mdm_profiles_and_flag1_apps_with_data),
         cmocka_unit_test(test_D2_enroll_ade_sets_configuration_and_enrollment),
         cmocka_unit_test(test_S7_restore_without_enrollment_removes_what_it_installed),
+        cmocka_unit_test(test_S2_settings_media_and_app_commands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
