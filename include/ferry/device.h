@@ -331,6 +331,73 @@ int ferry_device_get_backup_password(const ferry_device_t *dev, char **pw, size_
 /* 0 when pw is the device's backup password, FERRY_EPASSWORD otherwise. */
 int ferry_device_check_backup_password(const ferry_device_t *dev, const char *pw, size_t pwlen);
 
+/* ---- the device's side of MDM (mdm_apply.c, unenroll.c, enroll.c, identity.c) -------------------
+ * What a check-in does to the device directory, on the device model only: the check-in client and
+ * the HTTP transport are the MDM module's, glued to these functions by `ferry device checkin`. */
+
+/* Runs one MDM command on the device: command is the server's {CommandUUID, Command} dict or the
+ * Command dict itself ({RequestType, ...}), borrowed. *result gets a new dict of Apple's result keys
+ * (DeviceInformation QueryResponses, ProfileList, ManagedApplicationList, InstalledApplicationList,
+ * ManagedMediaList, InstallApplication/InstallMedia state; ErrorChain on failure), *status the
+ * Status to send: "Acknowledged", "Error" or "CommandFormatError". Each change is saved at once;
+ * when a change fails, *dev is reloaded from its directory (which the failure left unchanged).
+ * Returns 0 whenever the command was answered (also with Error), a FERRY_E* code when the device
+ * could not be reloaded (then *dev is NULL). */
+int ferry_device_mdm_command(ferry_device_t **dev, plist_t command, plist_t *result, const char **status);
+
+/* Ends the enrollment as the rules say (ferry_policy_unenroll_plan: S3, E1, E2, U3; cause as there):
+ * removes the enrollment profile and the profiles the MDM installed (with their keychain items),
+ * removes the apps the plan removes with their data, turns the other managed apps into unmanaged
+ * ones, keeps books, the management configuration and everything else, clears the check-in state,
+ * and saves. done (may be NULL) receives the plan that was carried out (ferry_policy_unenroll_free).
+ * FERRY_ENOTFOUND when the device is not enrolled, except for the restore causes "S7" and "D1",
+ * which remove what a missing enrollment installed (E1; the caller of a restore that knows the
+ * backup's enrollment was ue-* or de-account removes its managed apps itself, U3). */
+int ferry_device_unenroll(ferry_device_t *dev, const char *cause, ferry_unenroll_plan_t *done);
+
+/* Automated Device Enrollment (D2, S4, V1): sets the management configuration from ade_profile (a
+ * dict with the define-profile keys of spec/mdm.md §12.4: url, is_supervised, is_mandatory,
+ * is_mdm_removable, is_multi_user, await_device_configured, do_not_use_profile_from_backup,
+ * profile_name, org_name) and installs the enrollment profile (the .mobileconfig bytes the
+ * assignment service returned) as the Enrollment source, then saves. FERRY_EEXIST when enrolled. */
+int ferry_device_enroll_ade(ferry_device_t *dev, plist_t ade_profile, const uint8_t *enrollment_profile,
+                            size_t len);
+
+/* The MDM identity's key material as the device keeps it (docs/device-format.md "MDM identity"):
+ * a com.apple.security.pkcs12 payload gives its PKCS#12 blob and Password; an ACME or SCEP payload
+ * (whose key the device generates) gives the DER certificate and PKCS#8 key stored in the v_Data of
+ * that payload's keychain items, when the device has them. */
+typedef struct {
+    char *payload_type;      /* the identity payload's PayloadType */
+    char *payload_uuid;
+    int hardware_bound;      /* ACME HardwareBound (S4) */
+    uint8_t *pkcs12; size_t pkcs12_len; char *password; /* pkcs12 only */
+    uint8_t *cert_der; size_t cert_len;                 /* acme/scep, when stored */
+    uint8_t *key_der; size_t key_len;                   /* acme/scep, when stored */
+} ferry_device_identity_t;
+
+/* FERRY_ENOTFOUND when the device is not enrolled or has no identity payload. */
+int ferry_device_identity_get(const ferry_device_t *dev, ferry_device_identity_t *out);
+/* Wipes the secrets and frees. */
+void ferry_device_identity_clear(ferry_device_identity_t *id);
+/* Stores a certificate and PKCS#8 private key (DER) for the ACME or SCEP identity payload in its
+ * keychain items (cert and keys of that PayloadUUID) and saves. */
+int ferry_device_identity_store(ferry_device_t *dev, const uint8_t *cert, size_t cert_len, const uint8_t *key,
+                                size_t key_len);
+
+/* The device's check-in state, device.plist "MDMCheckIn" (ferry). */
+typedef struct {
+    int Authenticated;   /* this enrollment sent an accepted Authenticate */
+    int TokenUpdated;    /* and an accepted TokenUpdate: later check-ins only poll for commands */
+    int RestorePending;  /* a restore completed: the next check-in is the S2 TokenUpdate */
+    int64_t LastCheckIn; /* Unix seconds, 0 when never */
+    int64_t LastStatus;  /* HTTP status of the last answer, 0 when none */
+    char LastOutcome[64]; /* "accepted", "rejected-401", "rejected-403", "kept", "unenrolled", ... */
+} ferry_device_checkin_state_t;
+void ferry_device_checkin_state(const ferry_device_t *dev, ferry_device_checkin_state_t *out);
+/* Writes the state into device.plist and saves. */
+int ferry_device_set_checkin_state(ferry_device_t *dev, const ferry_device_checkin_state_t *st);
+
 #ifdef __cplusplus
 }
 #endif

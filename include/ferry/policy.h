@@ -373,6 +373,46 @@ typedef struct {
 int ferry_policy_restore_plan(const ferry_backup_facts_t *backup, const ferry_device_facts_t *target,
                               const ferry_restore_options_t *opts, ferry_plan_t *out);
 
+/* ---- unenrollment on the device (S3, S4, S6, S7, D1, V1 with E1, E2, U3) ---------------------------
+ * What a device removes when its MDM enrollment ends: after a rejected check-in (S3) or when the
+ * enrollment cannot stay (S4, S6, S7, D1, V1). The emulated device runs this plan item by item, so the
+ * device and `ferry plan` read the same rules. */
+
+typedef enum {
+    FERRY_UNENROLL_KEEP = 0, /* stays as it is */
+    FERRY_UNENROLL_REMOVE,   /* removed; an app with its data */
+    FERRY_UNENROLL_UNMANAGE, /* an app that stays, no longer managed (E1) */
+} ferry_unenroll_action_t;
+
+typedef struct {
+    ferry_item_kind_t kind;   /* MDM_ENROLLMENT, MANAGEMENT_CONFIGURATION, PROFILE, APP, BOOK */
+    char name[FERRY_POLICY_NAME_MAX]; /* PayloadIdentifier, bundle ID, book ID; "" for the config */
+    ferry_unenroll_action_t action;
+    ferry_decision_t d;       /* rules and why; outcome DROPPED (removed), RESTORED (kept/unmanaged),
+                                 REMOVED_AFTER_CHECKIN (removed because of S3) */
+} ferry_unenroll_item_t;
+
+typedef struct {
+    ferry_unenroll_item_t *items; /* owned */
+    size_t n;
+} ferry_unenroll_plan_t;
+
+/* S2: whether a device unenrolls on this answer to a check-in or command poll: 401 always; 403 with
+ * the com.apple.unrecognized.device body when the device runs version 17 or later (earlier ones
+ * honour only 401; the same test as the restore plan's); anything else (other 4xx, 5xx, no answer:
+ * http_status 0) keeps the enrollment (ferry choice). */
+int ferry_policy_checkin_unenrolls(int http_status, int unrecognized_device_body, ferry_os_version_t os);
+const char *ferry_policy_unenroll_action_name(ferry_unenroll_action_t a); /* "keep", "remove", "unmanage" */
+/* Decides, for every profile, managed app and book of dev and for its management configuration,
+ * what ending the enrollment does. cause is the rule that ends it ("S3" rejected check-in; "S4",
+ * "S6", "S7", "D1", "V1" or NULL for an unenrollment as such): profile-de and ade follow E1 (the
+ * enrollment profile, the profiles the MDM installed and the apps with ManagementFlags & 1 go; other
+ * managed apps stay unmanaged; books and the management configuration stay); ue-* and de-account
+ * follow E2/U3 (every profile installed through the enrollment and every managed app go). Unmanaged
+ * apps and profiles installed by hand or by Configurator are kept. *out: ferry_policy_unenroll_free. */
+int ferry_policy_unenroll_plan(const ferry_device_facts_t *dev, const char *cause, ferry_unenroll_plan_t *out);
+void ferry_policy_unenroll_free(ferry_unenroll_plan_t *p);
+
 /* ---- rendering (no I/O: strings the caller prints) ------------------------------------------------ */
 
 /* JSON: {"plan": "backup"|"restore", "verdict": ..., "items": [{"item", "kind", "outcome", "rules",

@@ -33,6 +33,12 @@ int cmd_cat(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_device(int argc, char **argv);
+int cmd_device_checkin(int argc, char **argv); /* `ferry device checkin`, cmd_device_checkin.c */
+/* The same check-in from code (for the emulated device after a restore or when `ferry device serve`
+ * starts): url, ca_file may be NULL, timeout 0 = 30 s; the report goes to out. Returns the exit code
+ * `ferry device checkin` would. */
+int cli_device_checkin_run(const char *dir, const char *url, int restored, const char *ca_file, long timeout,
+                           int json, FILE *out);
 int cmd_mdm(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_snapshots(int argc, char **argv); /* cmd_repo.c, also `ferry snapshot` */
