@@ -16,6 +16,7 @@ static const cli_command_t commands[] = {
     {"cat", cmd_cat, "write one file of a backup to standard output"},
     {"extract", cmd_extract, "extract a backup's files to a folder"},
     {"verify", cmd_verify, "check a backup's structure and contents"},
+    {"device", cmd_device, "create, inspect and edit emulated device directories"},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,28 @@
+# usbmuxd: `idevice_id -l` lists every served device, `ideviceinfo -s` (no session) and `idevice_id
+# UDID` read each one's identity, and the server survives malformed usbmuxd packets.
+. "$FERRY_TESTS/integration/lib.sh"
+need_tools idevice_id ideviceinfo python3
+A=0123456789abcdef0123456789abcdef01234567
+B=00008030-001A2B3C4D5E6F70
+make_device "$TMP/a" $A "Phone A"
+make_device "$TMP/b" $B "Phone B"
+start_server "$TMP/a" "$TMP/b"
+
+run_ok idevice_id -l
+grep -qx "$A" "$TMP/out" || fail "idevice_id -l does not list $A"
+grep -qx "$B" "$TMP/out" || fail "idevice_id -l does not list $B"
+[ "$(wc -l <"$TMP/out")" = 2 ] || fail "idevice_id -l lists $(wc -l <"$TMP/out") devices, expected 2"
+
+run_ok ideviceinfo -s -u $B -k DeviceName
+[ "$(cat "$TMP/out")" = "Phone B" ] || fail "DeviceName of B is '$(cat "$TMP/out")'"
+run_ok ideviceinfo -s -u $A
+grep -qx "SerialNumber: F17TEST01234" "$TMP/out" || fail "no SerialNumber in ideviceinfo -s"
+grep -qx "ProductType: iPhone15,2" "$TMP/out" || fail "no ProductType in ideviceinfo -s"
+run_ok idevice_id $A
+grep -q "Phone A" "$TMP/out" || fail "idevice_id UDID does not print the name"
+
+python3 "$FERRY_TESTS/integration/emu_garbage.py" "$TMP/mux.sock" usbmux || fail "garbage client failed"
+server_alive
+run_ok idevice_id -l
+[ "$(wc -l <"$TMP/out")" = 2 ] || fail "after garbage: idevice_id -l lists $(wc -l <"$TMP/out") devices"
+echo PASS
