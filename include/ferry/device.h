@@ -1,5 +1,14 @@
 /*
- * ferry/device.h: the emulated managed device.
+ * ferry/device.h: the emulated managed device as a directory that administrators can read and edit
+ * (docs/device-format.md): identity, state, accounts and management in device.plist, real
+ * .mobileconfig profiles under profiles/, apps.plist, books.plist, keychain.plist and the data of each
+ * backup domain under files/<domain>/<relativePath>. This module loads and saves that directory,
+ * parses configuration profiles (XML, binary, CMS-signed), creates devices from templates with
+ * deterministic synthetic data, and edits them (profiles, apps, state).
+ *
+ * Key names are Apple's wherever Apple has one (spec/mdm.md); ferry's own names are marked in
+ * docs/device-format.md. Ownership: every pointer inside a loaded ferry_device_t belongs to it and is
+ * released by ferry_device_free(); functions that return allocated memory say who frees it.
  */
 #ifndef FERRY_DEVICE_H
 #define FERRY_DEVICE_H
@@ -9,10 +18,288 @@
 #include <plist/plist.h>
 
 #include "ferry/common.h"
+#include "ferry/policy.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- vocabulary ----------------------------------------------------------------------------------
+ * The enrollment types (ferry_enrollment_t, FERRY_ENROLL_*) and the data categories (FERRY_CAT_* bits:
+ * the five of B3 plus photos) are the policy module's (ferry/policy.h), so that the device and the
+ * rules speak one vocabulary; names come from ferry_policy_enrollment_name/ferry_policy_category_name. */
+
+/* The category (one FERRY_CAT_* bit, or 0 for none) and default file protection class (1-4,
+ * backup-format.md §10.1) of a data file, from the single table in src/device/categories.c. */
+unsigned ferry_device_file_category(const char *domain, const char *relpath);
+int ferry_device_file_protection_class(const char *domain, const char *relpath);
+/* ferry_policy_category_name(), and "none" for 0. */
+const char *ferry_device_category_name(unsigned cat);
+
+/* ---- configuration profiles --------------------------------------------------------------------- */
+
+typedef enum { FERRY_PROFILE_XML = 0, FERRY_PROFILE_BINARY, FERRY_PROFILE_SIGNED } ferry_profile_format_t;
+const char *ferry_profile_format_name(ferry_profile_format_t f); /* "xml", "binary", "signed" */
+
+typedef struct {
+    char *PayloadType;
+    char *PayloadIdentifier;
+    char *PayloadUUID;
+    plist_t dict; /* the payload dictionary (a node of the profile's top, not separately owned) */
+} ferry_payload_t;
+
+typedef struct {
+    ferry_profile_format_t format;
+    int is_signed;          /* CMS SignedData whose signature verified against its own signer */
+    char *signer;           /* one-line subject of the signer certificate, or NULL */
+    char *PayloadIdentifier;
+    char *PayloadUUID;
+    char *PayloadDisplayName;  /* NULL when absent */
+    char *PayloadOrganization; /* NULL when absent */
+    int PayloadRemovalDisallowed;
+    plist_t top;               /* the whole profile dictionary (owned) */
+    ferry_payload_t *payloads; /* PayloadContent, in file order */
+    size_t n_payloads;
+    uint8_t *raw;              /* the file's bytes exactly as read */
+    size_t raw_len;
+} ferry_profile_t;
+
+/* Parses .mobileconfig bytes: XML or binary plist, or CMS SignedData (DER) whose signature is checked
+ * against the signer certificate it carries (the signer need not be trusted). Checks the top-level
+ * keys and every payload's PayloadType/PayloadIdentifier/PayloadUUID and the keys documented in
+ * docs/device-format.md for the payload types ferry knows. name (a file name) starts every error
+ * message, followed by the key that is missing or of the wrong type. *out: free with
+ * ferry_profile_free. */
+int ferry_profile_parse(const uint8_t *data, size_t len, const char *name, ferry_profile_t **out);
+int ferry_profile_read_file(const char *path, ferry_profile_t **out);
+void ferry_profile_free(ferry_profile_t *p);
+/* The first payload of that PayloadType, or NULL. */
+const ferry_payload_t *ferry_profile_find_payload(const ferry_profile_t *p, const char *type);
+/* The payload whose PayloadUUID is uuid, or NULL. */
+const ferry_payload_t *ferry_profile_find_uuid(const ferry_profile_t *p, const char *uuid);
+
+/* How a profile came onto the device (profiles/index.plist "Source"). */
+typedef enum {
+    FERRY_SOURCE_MANUAL = 0,   /* the user installed it (Settings), or an administrator dropped the file */
+    FERRY_SOURCE_ENROLLMENT,   /* the MDM enrollment profile itself (ADE, OTA, account-driven flow) */
+    FERRY_SOURCE_MDM,          /* installed by the MDM server (InstallProfile); ProfileList IsManaged */
+    FERRY_SOURCE_CONFIGURATOR, /* installed by Apple Configurator */
+    FERRY_SOURCE_AUTO = 100,   /* for installing: Enrollment when it carries com.apple.mdm, else Manual */
+} ferry_profile_source_t;
+const char *ferry_profile_source_name(ferry_profile_source_t s); /* "Manual", "Enrollment", "MDM", "Configurator" */
+int ferry_profile_source_parse(const char *s, ferry_profile_source_t *out);
+
+typedef struct {
+    char *file;                   /* base name under profiles/ */
+    ferry_profile_source_t source;
+    ferry_profile_t *profile;     /* owned */
+} ferry_installed_profile_t;
+
+/* ---- apps, books, keychain ---------------------------------------------------------------------- */
+
+typedef struct {
+    char *Identifier;        /* bundle ID */
+    char *Name;              /* may be NULL */
+    char *Version;           /* may be NULL */
+    int64_t iTunesStoreID;   /* 0 when absent */
+    int IsManaged;
+    int64_t ManagementFlags; /* bits 1 and 4 (RULES.md vocabulary); 0 for unmanaged apps */
+    char *DeclarationIdentifier; /* set for apps managed declaratively (DDM); NULL otherwise */
+    int IncludeInBackup;     /* DDM com.apple.configuration.app.managed; default true */
+    int Installed;           /* 0: a placeholder (ManagedButUninstalled) */
+    uint64_t DynamicSize;    /* bytes of app data */
+    char **AppGroups;        /* AppDomainGroup-<id> containers the app uses */
+    size_t n_app_groups;
+} ferry_app_t;
+
+typedef struct {
+    char *Title, *Author, *Version, *Kind; /* may be NULL */
+    int64_t iTunesStoreID;   /* store (VPP) book; 0 when absent */
+    char *PersistentID;      /* enterprise book; NULL for store books */
+    char *MediaURL;          /* enterprise book URL; may be NULL */
+    char *State;             /* ManagedMediaList State, e.g. "Managed", "Installed" */
+    int IsManaged;
+} ferry_book_t;
+
+/* The book's file under files/BooksDomain/: "Managed/<PersistentID>.<Kind>" for enterprise books,
+ * "Purchases/<iTunesStoreID>.<Kind>" for store books (malloc'd; NULL on ENOMEM). */
+char *ferry_book_relpath(const ferry_book_t *b);
+
+typedef struct {
+    char *klass;        /* "class": genp, inet, cert, keys */
+    char *pdmn;         /* accessibility: ak, ck, dk, aku, cku, dku, akpu */
+    char *agrp, *svce, *acct, *srvr, *labl; /* may be NULL */
+    char *PayloadUUID;  /* the profile payload that installed it, or NULL */
+    int HardwareBound;  /* key generated in the Secure Enclave; never exported */
+    uint8_t *v_Data;    /* the secret or DER; may be NULL */
+    size_t v_Data_len;
+} ferry_keychain_item_t;
+
+/* Protection class number of a keychain accessibility (6-11), 0 for akpu (never migrates), -1 when
+ * unknown. ThisDeviceOnly: 9-11 and akpu. */
+int ferry_keychain_protection_class(const char *pdmn);
+unsigned ferry_keychain_item_category(const ferry_keychain_item_t *it); /* FERRY_CAT_* bit or 0 */
+
+/* ---- the device --------------------------------------------------------------------------------- */
+
+typedef struct {
+    char *dir;     /* the device directory */
+    plist_t plist; /* device.plist as loaded; keys ferry does not know are kept on save (owned) */
+
+    /* Identity (Apple's lockdown names). */
+    char *UniqueDeviceID;   /* 40 lower-case hex, or "XXXXXXXX-XXXXXXXXXXXXXXXX" (A12+) */
+    char *SerialNumber;
+    uint64_t UniqueChipID;  /* the ECID */
+    char *ProductType;      /* "iPhone15,2", "iPad13,16", "RealityDevice14,1" */
+    char *ProductVersion;
+    char *BuildVersion;
+    char *DeviceName;
+    char *DeviceClass;      /* "iPhone", "iPad", "RealityDevice" */
+
+    /* State. */
+    int PasscodePresent, BiometricsEnrolled, IsLocked, ExternalConnected, WiFiConnected;
+    int InternetReachable, IsDeviceLocatorServiceEnabled, IsActivationLockEnabled, SetupComplete;
+    int IsCloudPhotoLibraryEnabled, IsCloudBackupEnabled;
+    int64_t LastCloudBackupDate; /* Unix seconds; 0 when never */
+    uint64_t TotalDiskCapacity, TotalDataAvailable;
+
+    /* Accounts (NULL when not signed in). */
+    char *PersonalAppleAccount;
+    char *ManagedAppleAccount;
+
+    /* Management. */
+    int IsSupervised, IsMultiUser;
+    plist_t CloudConfigurationDetails; /* dict, or NULL when the device has no management config */
+    char *AssignmentService;           /* "ABM", "ASM", or NULL: not registered */
+    int EmployeePlan;                  /* Apple Business Essentials Employee plan */
+    int do_not_use_profile_from_backup; /* the ADE profile's key (V1) */
+
+    ferry_installed_profile_t *profiles; size_t n_profiles; /* sorted by file name */
+    ferry_app_t *apps; size_t n_apps;
+    ferry_book_t *books; size_t n_books;
+    ferry_keychain_item_t *keychain; size_t n_keychain;
+    int has_backup_password; /* keybag.plist holds a wrapped backup password (WillEncrypt) */
+} ferry_device_t;
+
+/* Loads and checks a device directory. Errors name the file and the key. Free with ferry_device_free. */
+int ferry_device_load(const char *dir, ferry_device_t **out);
+void ferry_device_free(ferry_device_t *dev);
+/* Writes device.plist, apps.plist, books.plist, keychain.plist and profiles/index.plist atomically
+ * (each file), then regenerates the derived files of the configuration-profiles domain
+ * (CloudConfigurationDetails.plist, MDM.plist, profile-<hash>.stub). */
+int ferry_device_save(ferry_device_t *dev);
+
+/* The facts the rules engine reads (ferry/policy.h), filled from the device: identity, enrollment,
+ * accounts, state, profiles with their payloads (hardware-bound ACME keys, ThisDeviceOnly private
+ * keys), apps, books, the effective restrictions after B13 and, when walk_files is set, the data
+ * categories present under files/ and in the keychain. The assignment is the device directory's view
+ * (AssignmentService, EmployeePlan, do_not_use_profile_from_backup); a device-assignment service may
+ * answer otherwise. The arrays are allocated: release them with ferry_device_facts_free(). */
+int ferry_device_facts(const ferry_device_t *dev, int walk_files, ferry_device_facts_t *out);
+void ferry_device_facts_free(ferry_device_facts_t *f);
+
+/* The enrollment type, derived from the installed com.apple.mdm payload and the cloud configuration
+ * (mdm.md §6.2 step 2). */
+ferry_enrollment_t ferry_device_enrollment(const ferry_device_t *dev);
+/* The installed profile carrying com.apple.mdm, or NULL. */
+const ferry_installed_profile_t *ferry_device_enrollment_profile(const ferry_device_t *dev);
+/* The payload named by the MDM payload's IdentityCertificateUUID (ACME, SCEP or PKCS12), or NULL. */
+const ferry_payload_t *ferry_device_mdm_identity(const ferry_device_t *dev);
+const ferry_app_t *ferry_device_find_app(const ferry_device_t *dev, const char *bundle_id);
+
+/* Every com.apple.applicationaccess payload dictionary, in profile order (borrowed pointers into dev;
+ * *out malloc'd, free() it). */
+int ferry_device_restrictions_payloads(const ferry_device_t *dev, plist_t **out, size_t *n);
+/* The effective restrictions after rule B13 (a new dict; plist_free it). *conflicts (optional) gets a
+ * new array of the keys set in more than one payload. */
+int ferry_device_effective_restrictions(const ferry_device_t *dev, plist_t *out, plist_t *conflicts);
+
+/* A summary for `ferry device show`, under Apple's key names (a new dict; plist_free it). Secrets
+ * (passwords, challenges, keys, v_Data) are left out. walk_files=1 also counts files/ per category. */
+int ferry_device_describe(const ferry_device_t *dev, int walk_files, plist_t *out);
+
+/* ---- data files --------------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *domain;
+    const char *relpath;
+    uint64_t size;
+    unsigned category; /* FERRY_CAT_* bit, 0 for none */
+    int protection_class;
+} ferry_device_file_t;
+
+typedef int (*ferry_device_file_cb)(const ferry_device_file_t *f, void *ctx);
+/* Calls cb for every regular file under files/, domains and paths in byte order; stops at the first
+ * non-zero return and returns it. Symlinks and names that fail the safe-path checks are refused. */
+int ferry_device_files_walk(const ferry_device_t *dev, ferry_device_file_cb cb, void *ctx);
+
+/* ---- templates and creation --------------------------------------------------------------------- */
+
+typedef struct {
+    const char *template_name;
+    uint64_t seed;
+    uint64_t files;     /* bulk synthetic files (camera roll, app data); default 20 */
+    uint64_t size;      /* their total bytes; default 2 MiB */
+    const char *mdm_url; /* ServerURL/CheckInURL of the MDM payload, or NULL for the default */
+    const char *name;    /* DeviceName, or NULL for the template's */
+} ferry_device_create_opts_t;
+
+void ferry_device_create_opts_init(ferry_device_create_opts_t *o);
+/* Creates the device directory dir (which must not exist, or be empty) from a template, atomically:
+ * it is built under a temporary sibling and renamed into place. Same template, options and seed give
+ * byte-identical files (docs/device-format.md). */
+int ferry_device_create(const char *dir, const ferry_device_create_opts_t *opts);
+/* Template names, NULL-terminated, and a one-line description of each. */
+const char *const *ferry_device_template_names(void);
+const char *ferry_device_template_summary(const char *name);
+
+/* ---- editing -----------------------------------------------------------------------------------
+ * Each call changes the in-memory device, checks the result (the same checks as loading), and only
+ * then writes the directory. A failure leaves the directory unchanged; the in-memory device may then
+ * differ from it, so free it and load the directory again before further use. */
+
+/* Installs a .mobileconfig (copied byte for byte into profiles/). A profile with the same
+ * PayloadIdentifier is replaced; a second com.apple.mdm payload is refused. */
+int ferry_device_install_profile(ferry_device_t *dev, const char *path, ferry_profile_source_t source);
+/* The same from bytes (an InstallProfile command); name is used in messages. */
+int ferry_device_install_profile_data(ferry_device_t *dev, const uint8_t *data, size_t len, const char *name,
+                                      ferry_profile_source_t source);
+/* Removes the profile whose PayloadIdentifier (or file name) is id, with the keychain items its
+ * payloads installed. */
+int ferry_device_remove_profile(ferry_device_t *dev, const char *id);
+
+typedef struct {
+    const char *bundle_id;
+    const char *name;         /* NULL: the bundle ID */
+    int managed;
+    int64_t management_flags; /* MDM-managed */
+    const char *declaration_id; /* non-NULL: managed declaratively */
+    int include_in_backup;    /* DDM only */
+    int placeholder;
+    uint64_t data_size;       /* synthetic data written under files/AppDomain-<id>/Documents */
+    uint64_t seed;
+} ferry_app_install_t;
+void ferry_app_install_init(ferry_app_install_t *a);
+int ferry_device_install_app(ferry_device_t *dev, const ferry_app_install_t *a);
+/* Removes the app and its AppDomain-<id> data. */
+int ferry_device_remove_app(ferry_device_t *dev, const char *bundle_id);
+
+/* Sets one identity/state/account/management key from its text form ("true", "off", "12.5"...).
+ * key is the device.plist name (e.g. "IsLocked") or an alias listed by ferry_device_set_keys()
+ * ("locked", "power", "wifi", "passcode"...). The backup password is not set here. */
+int ferry_device_set(ferry_device_t *dev, const char *key, const char *value);
+/* The settable keys: NULL-terminated array of "Name" strings, and the alias of each (or NULL). */
+const char *const *ferry_device_set_keys(void);
+const char *ferry_device_set_alias(const char *key);
+
+/* Backup password (the emulated device keybag, keybag.plist): wrapped with the device's hardware key
+ * (hardware.key). pw==NULL or pwlen==0 removes it. */
+int ferry_device_set_backup_password(ferry_device_t *dev, const char *pw, size_t pwlen);
+/* *pw is malloc'd and NUL-terminated; the caller ferry_wipe()s and frees it. FERRY_ENOTFOUND when
+ * none is set. */
+int ferry_device_get_backup_password(const ferry_device_t *dev, char **pw, size_t *pwlen);
+/* 0 when pw is the device's backup password, FERRY_EPASSWORD otherwise. */
+int ferry_device_check_backup_password(const ferry_device_t *dev, const char *pw, size_t pwlen);
 
 /* ==== the emulated device on the wire (ferry device serve) =======================================
  * src/device/serve.c and the protocol files next to it: usbmuxd, lockdownd with session TLS,

@@ -31,7 +31,7 @@ int cmd_ls(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
-int cmd_device(int argc, char **argv); /* cmd_device.c: ferry device ... */
+int cmd_device(int argc, char **argv);
 int cmd_device_serve(int argc, char **argv); /* cmd_device_serve.c: ferry device serve */
 
 /* Maps a FERRY_E* code to an exit code, printing "ferry: <message>" on stderr. */

@@ -44,7 +44,7 @@ int cmd_device_serve(int argc, char **argv)
     };
     ferry_serve_opts_t o = {0};
     int opt;
-    optind = 1;
+
     while ((opt = getopt_long(argc, argv, "l:s:vh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'l': o.listen = optarg; break;
