@@ -78,13 +78,13 @@ static plist_t domain_values(emu_device_t *d, const char *domain)
         int we = d->will_encrypt;
         pthread_mutex_unlock(&d->lock);
         plist_dict_set_item(v, "WillEncrypt", plist_new_bool(we));
-        plist_dict_set_item(v, "RequiresEncryption", plist_new_bool(0));
+        plist_dict_set_item(v, "RequiresEncryption", plist_new_bool(d->requires_encryption));
     } else if (!strcmp(domain, "com.apple.mobile.iTunes")) {
         plist_dict_set_item(v, "MinITunesVersion", plist_new_string("10.0.1"));
     } else if (!strcmp(domain, "com.apple.iTunes")) {
         plist_dict_set_item(v, "MinITunesVersion", plist_new_string("10.0.1"));
     } else if (!strcmp(domain, "com.apple.mobile.chaperone")) {
-        plist_dict_set_item(v, "DeviceIsChaperoned", plist_new_bool(0));
+        plist_dict_set_item(v, "DeviceIsChaperoned", plist_new_bool(d->model->IsSupervised));
     } else if (!strcmp(domain, "com.apple.disk_usage")) {
         plist_dict_set_item(v, "TotalDiskCapacity", plist_new_uint(128000000000ULL));
         plist_dict_set_item(v, "TotalDataAvailable", plist_new_uint(64000000000ULL));

@@ -220,46 +220,51 @@ static void device_free(emu_device_t *d)
     free(d->serial);
     free(d->device_class);
     free(d->wifi_address);
+    ferry_device_free(d->model);
     pthread_mutex_destroy(&d->lock);
     free(d);
 }
 
-/* The identity lockdownd reports, from device.plist's Identity section (docs/device-format.md). */
+/* The identity lockdownd reports, from the device module's model of the directory. */
 static int load_identity(emu_device_t *d)
 {
-    char *path = ferry_path_join(d->dir, "device.plist");
-    plist_t top = NULL;
-    int rc = path ? ferry_plist_read_file(path, 0, &top) : ferry_error_set(FERRY_ENOMEM, "out of memory");
-    plist_t id = top ? plist_dict_get_item(top, "Identity") : NULL;
-    if (!rc && !id)
-        rc = ferry_error_set(FERRY_EFORMAT, "%s: no Identity dictionary: is %s a device directory "
-                             "(`ferry device create`)?", path, d->dir);
-    if (!rc && ((rc = ferry_plist_get_string(id, "UniqueDeviceID", &d->udid)) ||
-                (rc = ferry_plist_get_string(id, "DeviceName", &d->name)) ||
-                (rc = ferry_plist_get_string(id, "ProductType", &d->product_type)) ||
-                (rc = ferry_plist_get_string(id, "ProductVersion", &d->product_version)) ||
-                (rc = ferry_plist_get_string(id, "BuildVersion", &d->build_version)) ||
-                (rc = ferry_plist_get_string(id, "SerialNumber", &d->serial))))
-        rc = ferry_error_wrap(rc, "%s", path);
-    if (!rc && ferry_plist_get_string(id, "DeviceClass", &d->device_class)) {
-        ferry_error_clear();
-        d->device_class = strdup("iPhone");
-    }
-    if (!rc && ferry_path_check_domain(d->udid, strlen(d->udid)))
-        rc = ferry_error_set(FERRY_EUNSAFE, "%s: UniqueDeviceID '%s' cannot name a file", path, d->udid);
-    plist_free(top);
-    free(path);
-    if (!rc) {
-        d->pv_major = atoi(d->product_version);
-        uint8_t h[20];
-        char hex[41];
-        ferry_sha1_pair_hex(d->udid, strlen(d->udid), "wifi", 4, hex);
-        ferry_hex_decode(hex, h, 6);
-        char mac[18];
-        snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", h[0] & 0xfe, h[1], h[2], h[3], h[4], h[5]);
-        d->wifi_address = strdup(mac);
-    }
-    return rc;
+    int rc = ferry_device_load(d->dir, &d->model);
+    if (rc)
+        return rc;
+    const ferry_device_t *m = d->model;
+    d->udid = strdup(m->UniqueDeviceID);
+    d->name = strdup(m->DeviceName);
+    d->product_type = strdup(m->ProductType);
+    d->product_version = strdup(m->ProductVersion);
+    d->build_version = strdup(m->BuildVersion);
+    d->serial = strdup(m->SerialNumber);
+    d->device_class = strdup(m->DeviceClass ? m->DeviceClass : "iPhone");
+    if (!d->udid || !d->name || !d->product_type || !d->product_version || !d->build_version || !d->serial ||
+        !d->device_class)
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    if (ferry_path_check_domain(d->udid, strlen(d->udid)))
+        return ferry_error_set(FERRY_EUNSAFE, "%s: UniqueDeviceID '%s' cannot name a file", d->dir, d->udid);
+    d->pv_major = atoi(d->product_version);
+    d->will_encrypt = m->has_backup_password;
+    d->allow_cloud_backup = 1;
+    plist_t r = NULL;
+    if ((rc = ferry_device_effective_restrictions(m, &r, NULL)))
+        return rc;
+    int v;
+    if (ferry_plist_get_bool(r, "forceEncryptedBackup", &v) == 0)
+        d->requires_encryption = v;
+    if (ferry_plist_get_bool(r, "allowCloudBackup", &v) == 0)
+        d->allow_cloud_backup = v;
+    plist_free(r);
+    ferry_error_clear();
+    uint8_t h[6];
+    char hex[41];
+    ferry_sha1_pair_hex(d->udid, strlen(d->udid), "wifi", 4, hex);
+    ferry_hex_decode(hex, h, 6);
+    char mac[18];
+    snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", h[0] & 0xfe, h[1], h[2], h[3], h[4], h[5]);
+    d->wifi_address = strdup(mac);
+    return d->wifi_address ? 0 : ferry_error_set(FERRY_ENOMEM, "out of memory");
 }
 
 static int device_open(emu_server_t *s, const char *dir, int id, emu_device_t **out)
@@ -286,12 +291,6 @@ static int device_open(emu_server_t *s, const char *dir, int id, emu_device_t **
     }
     if (!rc && !(rc = ferry_mkdir_p(d->afc_root, 0700)))
         rc = emu_tls_device_init(d);
-    if (!rc) {
-        char *kb = ferry_path_join(d->dir, "keybag.plist");
-        struct stat st;
-        d->will_encrypt = kb && stat(kb, &st) == 0;
-        free(kb);
-    }
     if (rc) {
         device_free(d);
         return rc;

@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 
 #include "ferry/common.h"
+#include "ferry/device.h"
 
 /* Fixed device ports: a service's port outlives the lockdownd connection that announced it (§6.7). */
 enum {
@@ -38,6 +39,7 @@ typedef struct emu_server emu_server_t;
 typedef struct {
     int id;                 /* usbmux DeviceID, > 0 */
     char *dir;              /* the device directory */
+    ferry_device_t *model;  /* the device module's model of dir (include/ferry/device.h); guarded by lock */
     char *state_dir;        /* <instance state>/<udid>: AFC root, trusted hosts, device key */
     char *afc_root;         /* <state_dir>/media */
     /* identity (read-only after load) */
@@ -50,7 +52,9 @@ typedef struct {
     char *pubkey_pem;       /* PKCS#1 "RSA PUBLIC KEY" PEM */
     SSL_CTX *ssl_ctx;
     pthread_mutex_t lock;   /* guards the files below and will_encrypt */
-    int will_encrypt;
+    int will_encrypt;       /* a backup password is set */
+    int requires_encryption; /* restriction forceEncryptedBackup (B13's effective value) */
+    int allow_cloud_backup;  /* restriction allowCloudBackup */
     emu_server_t *srv;
 } emu_device_t;
 

@@ -25,24 +25,14 @@ need_tools() {
     done
 }
 
-# make_device DIR UDID NAME [PRODUCT_VERSION]: a minimal device directory (identity only).
+# make_device DIR TEMPLATE NAME [SEED]: a device directory made by `ferry device create`.
 make_device() {
-    mkdir -p "$1"
-    cat >"$1/device.plist" <<PLIST
-<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<plist version="1.0"><dict><key>FerryDeviceFormat</key><integer>1</integer>
-<key>Identity</key><dict>
-<key>UniqueDeviceID</key><string>$2</string>
-<key>SerialNumber</key><string>F17TEST${2:0:5}</string>
-<key>UniqueChipID</key><integer>1234</integer>
-<key>ProductType</key><string>iPhone15,2</string>
-<key>ProductVersion</key><string>${4:-17.5.1}</string>
-<key>BuildVersion</key><string>21F90</string>
-<key>DeviceName</key><string>$3</string>
-<key>DeviceClass</key><string>iPhone</string>
-</dict></dict></plist>
-PLIST
+    "$FERRY" device create "$1" --template "$2" --name "$3" --seed "${4:-1}" --files 5 --size 64K >/dev/null \
+        || fail "ferry device create $1 --template $2"
+}
+# udid_of DIR: the device's UniqueDeviceID.
+udid_of() {
+    python3 -c 'import plistlib,sys; print(plistlib.load(open(sys.argv[1]+"/device.plist","rb"))["Identity"]["UniqueDeviceID"])' "$1"
 }
 
 # start_server DIR...: serves the directories on $TMP/mux.sock and waits (bounded) until it answers.
