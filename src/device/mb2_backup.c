@@ -1,0 +1,307 @@
+/*
+ * mb2_backup.c: the device side of a mobilebackup2 Backup (§10.7, §10.8). As a real device does, the
+ * emulated device decides the content and builds the backup itself: it writes a complete snapshot of
+ * its files/ tree with ferry's backup writer (include/ferry/backup.h) into a private staging folder
+ * under its state directory, encrypted when a backup password is set, then creates the bucket
+ * directories on the host and uploads the blobs, Manifest.plist, Manifest.db and finally Status.plist
+ * (SnapshotState "finished"), and ends with ProcessMessage {ErrorCode: 0}. Info.plist is the host's.
+ * Invariants: the staging folder is removed whatever happens; every DL message except the final
+ * ProcessMessage waits for the host's status response before anything else is sent.
+ */
+#include "mb2_internal.h"
+#include "device_internal.h"
+#include "ferry/backup.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    char fileid[41];
+    char *device_path;         /* "/var/mobile/<Domain>/<relpath>", informational for the host */
+} staged_file_t;
+
+typedef struct {
+    emu_conn_t *c;
+    ferry_writer_t *w;
+    char *staging;             /* <state>/<udid>/staging-XXXXXX */
+    char *udid_dir;            /* <staging>/<udid> */
+    staged_file_t *files;
+    size_t nfiles, cap;
+    uint64_t total_bytes;
+} backup_t;
+
+static plist_t dl_msg(const char *name)
+{
+    plist_t m = plist_new_array();
+    plist_array_append_item(m, plist_new_string(name));
+    return m;
+}
+
+static int ignore_file(void *ctx, const char *path, int state, const uint8_t *data, size_t len)
+{
+    (void)ctx, (void)path, (void)state, (void)data, (void)len;
+    return 0;
+}
+
+/* Step 1: the previous Status.plist (absent on a first backup: the host answers -13). */
+static int fetch_previous_status(backup_t *b)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/Status.plist", b->c->dev->udid);
+    plist_t m = dl_msg("DLMessageDownloadFiles");
+    plist_t list = plist_new_array();
+    plist_array_append_item(list, plist_new_string(path));
+    plist_array_append_item(m, list);
+    plist_array_append_item(m, plist_new_dict());
+    plist_array_append_item(m, plist_new_real(0.0));
+    plist_array_append_item(m, plist_new_uint(0));
+    int rc = emu_dl_send(b->c, m);
+    plist_free(m);
+    if (rc || (rc = emu_dl_recv_files(b->c, ignore_file, NULL)))
+        return rc;
+    plist_t reply;
+    char *name;
+    if ((rc = emu_dl_recv(b->c, &reply, &name)))
+        return rc;
+    int64_t code;
+    rc = emu_dl_parse_status(reply, &code, NULL);
+    free(name);
+    plist_free(reply);
+    return rc;
+}
+
+static int free_space(backup_t *b, uint64_t *bytes)
+{
+    plist_t m = dl_msg("DLMessageGetFreeDiskSpace");
+    plist_array_append_item(m, plist_new_dict());
+    int64_t code;
+    plist_t content = NULL;
+    int rc = emu_dl_request(b->c, m, &code, &content);
+    *bytes = UINT64_MAX;
+    if (!rc && code == 0 && content && plist_get_node_type(content) == PLIST_UINT)
+        plist_get_uint_val(content, bytes);
+    plist_free(content);
+    return rc;
+}
+
+static int stage_one(const ferry_device_file_t *f, void *ctx)
+{
+    backup_t *b = ctx;
+    char *rel = malloc(strlen(f->domain) + strlen(f->relpath) + 8);
+    if (!rel)
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    sprintf(rel, "files/%s/%s", f->domain, f->relpath);
+    char *src = ferry_path_join(b->c->dev->dir, rel);
+    free(rel);
+    struct stat st;
+    if (!src || lstat(src, &st)) {
+        free(src);
+        return ferry_error_set(FERRY_EIO, "device %s: cannot read files/%s/%s", b->c->dev->udid, f->domain,
+                               f->relpath);
+    }
+    ferry_file_meta_t m = {.mode = (int32_t)(st.st_mode & 07777), .mtime = st.st_mtime, .ctime = st.st_ctime,
+                           .birth = st.st_mtime, .protection_class = f->protection_class};
+    int rc = ferry_writer_add_file_path(b->w, f->domain, f->relpath, &m, src);
+    free(src);
+    if (rc)
+        return rc;
+    if (b->nfiles == b->cap) {
+        size_t ncap = b->cap ? b->cap * 2 : 64;
+        staged_file_t *nf = realloc(b->files, ncap * sizeof *nf);
+        if (!nf)
+            return ferry_error_set(FERRY_ENOMEM, "out of memory");
+        b->files = nf;
+        b->cap = ncap;
+    }
+    staged_file_t *sf = &b->files[b->nfiles];
+    ferry_fileid(f->domain, f->relpath, sf->fileid);
+    sf->device_path = malloc(strlen(f->domain) + strlen(f->relpath) + 16);
+    if (!sf->device_path)
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    sprintf(sf->device_path, "/var/mobile/%s/%s", f->domain, f->relpath);
+    b->nfiles++;
+    b->total_bytes += f->size;
+    return 0;
+}
+
+/* Writes the whole snapshot into the staging folder. */
+static int stage(backup_t *b, int full)
+{
+    emu_device_t *d = b->c->dev;
+    char tmpl[64];
+    snprintf(tmpl, sizeof tmpl, "staging-XXXXXX");
+    b->staging = ferry_path_join(d->state_dir, tmpl);
+    if (!b->staging || !mkdtemp(b->staging))
+        return ferry_error_errno("device %s: cannot create a staging folder", d->udid);
+    b->udid_dir = ferry_path_join(b->staging, d->udid);
+    if (!b->udid_dir)
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    const ferry_device_t *m = d->model;
+    ferry_writer_opts_t o = {
+        .ident = {.udid = m->UniqueDeviceID, .product_type = m->ProductType, .product_version = m->ProductVersion,
+                  .build_version = m->BuildVersion, .serial_number = m->SerialNumber, .device_name = m->DeviceName,
+                  .was_passcode_set = m->PasscodePresent},
+        .is_full_backup = full,
+    };
+    char *pw = NULL;
+    size_t pwlen = 0;
+    int rc = 0;
+    if (d->will_encrypt && (rc = ferry_device_get_backup_password(m, &pw, &pwlen)))
+        return rc;
+    o.password = pw;
+    o.password_len = pwlen;
+    rc = ferry_writer_open(b->udid_dir, &o, &b->w);
+    if (pw) {
+        ferry_wipe(pw, pwlen);
+        free(pw);
+    }
+    if (!rc)
+        rc = ferry_device_files_walk(m, stage_one, b);
+    if (!rc)
+        rc = ferry_writer_commit(b->w);
+    return rc;
+}
+
+static int create_dir(backup_t *b, const char *rel)
+{
+    plist_t m = dl_msg("DLMessageCreateDirectory");
+    plist_array_append_item(m, plist_new_string(rel));
+    plist_array_append_item(m, plist_new_dict());
+    plist_array_append_item(m, plist_new_real(0.0));
+    int64_t code;
+    int rc = emu_dl_request(b->c, m, &code, NULL);
+    if (!rc && code != 0)
+        rc = ferry_error_set(FERRY_EIO, "the host could not create %s (status %lld)", rel, (long long)code);
+    return rc;
+}
+
+/* Device path, backup path, blocks of at most 32 KiB, then success (§10.6.2). */
+static int upload_file(backup_t *b, const char *device_path, const char *rel)
+{
+    char *src = ferry_path_join(b->staging, rel);
+    int fd = src ? open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+    int rc = fd < 0 ? ferry_error_errno("cannot open the staged %s", rel) : 0;
+    free(src);
+    if (!rc && !(rc = emu_dl_send_string(b->c, device_path)))
+        rc = emu_dl_send_string(b->c, rel);
+    uint8_t *buf = rc ? NULL : malloc(EMU_DL_CHUNK);
+    if (!rc && !buf)
+        rc = ferry_error_set(FERRY_ENOMEM, "out of memory");
+    while (!rc) {
+        ssize_t n = read(fd, buf, EMU_DL_CHUNK);
+        if (n < 0)
+            rc = ferry_error_errno("cannot read the staged %s", rel);
+        else if (n == 0)
+            break;
+        else
+            rc = emu_dl_send_block(b->c, 0x0C, buf, (size_t)n);
+    }
+    if (!rc)
+        rc = emu_dl_send_block(b->c, 0x00, NULL, 0);
+    free(buf);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+static int upload(backup_t *b)
+{
+    const char *udid = b->c->dev->udid;
+    char rel[512];
+    int rc = 0;
+    /* buckets first: the host never creates parent directories (§10.6.2) */
+    uint8_t seen[256] = {0};
+    for (size_t i = 0; !rc && i < b->nfiles; i++) {
+        uint8_t v;
+        ferry_hex_decode(b->files[i].fileid, &v, 1);
+        if (seen[v]++)
+            continue;
+        snprintf(rel, sizeof rel, "%s/%.2s", udid, b->files[i].fileid);
+        rc = create_dir(b, rel);
+    }
+    if (rc)
+        return rc;
+    plist_t m = dl_msg("DLMessageUploadFiles");
+    plist_array_append_item(m, plist_new_dict());
+    plist_array_append_item(m, plist_new_real(0.0));
+    plist_array_append_item(m, plist_new_uint(b->total_bytes));
+    rc = emu_dl_send(b->c, m);
+    plist_free(m);
+    for (size_t i = 0; !rc && i < b->nfiles; i++) {
+        snprintf(rel, sizeof rel, "%s/%.2s/%s", udid, b->files[i].fileid, b->files[i].fileid);
+        rc = upload_file(b, b->files[i].device_path, rel);
+    }
+    static const char *const tail[] = {"Manifest.plist", "Manifest.db", "Status.plist"};
+    for (size_t i = 0; !rc && i < 3; i++) {
+        snprintf(rel, sizeof rel, "%s/%s", udid, tail[i]);
+        rc = upload_file(b, rel, rel);
+    }
+    if (!rc)
+        rc = emu_dl_send_u32(b->c, 0);
+    plist_t reply;
+    char *name;
+    if (!rc && !(rc = emu_dl_recv(b->c, &reply, &name))) {
+        int64_t code;
+        rc = emu_dl_parse_status(reply, &code, NULL);
+        if (!rc && code != 0)
+            rc = ferry_error_set(FERRY_EIO, "the host refused the upload (status %lld)", (long long)code);
+        free(name);
+        plist_free(reply);
+    }
+    return rc;
+}
+
+static void backup_clear(backup_t *b)
+{
+    ferry_writer_free(b->w);
+    if (b->staging)
+        dev_rmtree(b->staging);
+    free(b->staging);
+    free(b->udid_dir);
+    for (size_t i = 0; i < b->nfiles; i++)
+        free(b->files[i].device_path);
+    free(b->files);
+}
+
+int mb2_backup(emu_conn_t *c, plist_t req)
+{
+    backup_t b = {.c = c};
+    emu_device_t *d = c->dev;
+    int full = mb2_opt_bool(req, "ForceFullBackup", 0);
+    uint64_t space = 0;
+    int rc = fetch_previous_status(&b);
+    if (!rc)
+        rc = free_space(&b, &space);
+    if (rc) {
+        backup_clear(&b);
+        return rc; /* the stream is out of step: drop the connection */
+    }
+    if (d->requires_encryption && !d->will_encrypt) {
+        backup_clear(&b);
+        return emu_dl_finish(c, MB2_E_INVALID, "backups of this device must be encrypted "
+                             "(forceEncryptedBackup): set a backup password first", NULL);
+    }
+    pthread_mutex_lock(&d->lock);
+    int srs = stage(&b, full);
+    pthread_mutex_unlock(&d->lock);
+    if (srs) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", ferry_error_last());
+        backup_clear(&b);
+        return emu_dl_finish(c, MB2_E_GENERIC, msg, NULL);
+    }
+    if (space < b.total_bytes) {
+        backup_clear(&b);
+        return emu_dl_finish(c, MB2_E_NO_SPACE, "not enough space on the host for the backup", NULL);
+    }
+    rc = upload(&b);
+    if (c->srv->verbose)
+        ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: backup uploaded %zu files (%s)", d->udid, b.nfiles,
+                  rc ? ferry_error_last() : "ok");
+    backup_clear(&b);
+    return rc ? rc : emu_dl_finish(c, 0, NULL, NULL);
+}
