@@ -48,6 +48,19 @@ start_server() {
     fail "ferry device serve did not start listening"
 }
 
+# stop_server: SIGTERM, then the server must exit 0 with no sanitizer report (bounded wait).
+stop_server() {
+    kill -TERM "$SERVER_PID" 2>/dev/null || fail "ferry device serve is not running"
+    local rc=0
+    for _ in $(seq 1 300); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$SERVER_PID" 2>/dev/null && fail "ferry device serve did not stop on SIGTERM"
+    wait "$SERVER_PID" || rc=$?
+    SERVER_PID=
+    ! grep -q "Sanitizer" "$TMP/server.log" || fail "sanitizer report from ferry device serve"
+    [ "$rc" = 0 ] || fail "ferry device serve exited $rc"
+    [ ! -e "$TMP/mux.sock" ] || fail "the socket file was left behind"
+}
+
 server_alive() { kill -0 "$SERVER_PID" 2>/dev/null || fail "ferry device serve died"; }
 
 # run_ok CMD...: runs CMD with a time bound, fails when it does not exit 0; output in $TMP/out.

@@ -34,4 +34,5 @@ rm -rf "$TMP/bk2"; mkdir "$TMP/bk2"
 run_ok idevicebackup2 -u "$U" backup "$TMP/bk2"
 grep -q "Backup Successful" "$TMP/out" || fail "backup after garbage did not succeed"
 run_ok "$FERRY" verify "$TMP/bk2/$U"
+stop_server
 echo PASS

@@ -47,4 +47,5 @@ python3 "$FERRY_TESTS/integration/emu_garbage.py" "$TMP/mux.sock" services >/dev
 server_alive
 run_ok ideviceinfo -u $A -k DeviceName
 [ "$(cat "$TMP/out")" = "Phone A" ] || fail "after garbage: DeviceName '$(cat "$TMP/out")'"
+stop_server
 echo PASS

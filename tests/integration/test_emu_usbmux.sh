@@ -26,4 +26,5 @@ python3 "$FERRY_TESTS/integration/emu_garbage.py" "$TMP/mux.sock" usbmux || fail
 server_alive
 run_ok idevice_id -l
 [ "$(wc -l <"$TMP/out")" = 2 ] || fail "after garbage: idevice_id -l lists $(wc -l <"$TMP/out") devices"
+stop_server
 echo PASS
