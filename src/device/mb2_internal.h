@@ -25,4 +25,9 @@ int mb2_opt_bool(plist_t req, const char *key, int dflt);
  * non-zero only when the connection is broken. */
 int mb2_backup(emu_conn_t *c, plist_t req);
 
+/* mb2_admin.c: each ends with the final ProcessMessage. */
+int mb2_change_password(emu_conn_t *c, plist_t req);
+int mb2_enable_cloud_backup(emu_conn_t *c, plist_t req);
+int mb2_info_list(emu_conn_t *c, int list);
+
 #endif

@@ -1,7 +1,7 @@
 /*
  * mobilebackup2.c: com.apple.mobilebackup2 on the emulated device (§10): the DeviceLink version
  * exchange as soon as the host connects, Hello, then one request at a time (Backup in
- * mb2_backup.c; Info, List, ChangePassword, EnableCloudBackup here), each ending with the
+ * mb2_backup.c; Info, List, ChangePassword, EnableCloudBackup in mb2_admin.c), each ending with the
  * DLMessageProcessMessage that ends the host's loop. Invariants: never DLMessagePurgeDiskSpace
  * (§2 item 14); a request the device does not support still gets a ProcessMessage with a non-zero
  * ErrorCode, so the host never waits for nothing; DLMessageDisconnect ends the connection.
@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int hello(emu_conn_t *c, plist_t req)
 {
@@ -67,7 +68,11 @@ static int request(emu_conn_t *c, plist_t req)
     else if (!strcmp(name, "Backup"))
         rc = mb2_backup(c, req);
     else if (!strcmp(name, "Info") || !strcmp(name, "List"))
-        rc = emu_dl_finish(c, 0, NULL, NULL);
+        rc = mb2_info_list(c, !strcmp(name, "List"));
+    else if (!strcmp(name, "ChangePassword"))
+        rc = mb2_change_password(c, req);
+    else if (!strcmp(name, "EnableCloudBackup"))
+        rc = mb2_enable_cloud_backup(c, req);
     else
         rc = emu_dl_finish(c, MB2_E_UNSUPPORTED, "this request is not supported by the emulated device", NULL);
     free(name);
