@@ -25,6 +25,8 @@ int mb2_opt_bool(plist_t req, const char *key, int dflt);
  * non-zero only when the connection is broken. */
 int mb2_backup(emu_conn_t *c, plist_t req);
 
+/* Restore (mb2_restore.c); same contract as mb2_backup. */
+int mb2_restore(emu_conn_t *c, plist_t req);
 /* mb2_admin.c: each ends with the final ProcessMessage. */
 int mb2_change_password(emu_conn_t *c, plist_t req);
 int mb2_enable_cloud_backup(emu_conn_t *c, plist_t req);

@@ -67,6 +67,8 @@ static int request(emu_conn_t *c, plist_t req)
         rc = emu_dl_finish(c, MB2_E_INVALID, "TargetIdentifier is not this device", NULL);
     else if (!strcmp(name, "Backup"))
         rc = mb2_backup(c, req);
+    else if (!strcmp(name, "Restore"))
+        rc = mb2_restore(c, req);
     else if (!strcmp(name, "Info") || !strcmp(name, "List"))
         rc = mb2_info_list(c, !strcmp(name, "List"));
     else if (!strcmp(name, "ChangePassword"))
