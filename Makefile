@@ -47,8 +47,10 @@ check: check-fast check-asan
 demo: build
 	bash scripts/demo.sh $(BUILD)/ferry
 
+# Speed and memory against named baselines; not part of `make check` (they need ~15 GB of disk).
 bench: build
 	bash bench/extract.sh $(BUILD)/ferry
+	bash bench/device_create.sh $(BUILD)/ferry
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
