@@ -5,6 +5,7 @@
  * under its state directory, encrypted when a backup password is set, then creates the bucket
  * directories on the host and uploads the blobs, Manifest.plist, Manifest.db and finally Status.plist
  * (SnapshotState "finished"), and ends with ProcessMessage {ErrorCode: 0}. Info.plist is the host's.
+ * Incremental backups re-send only changed blobs (see "incremental backups" below).
  * Invariants: the staging folder is removed whatever happens; every DL message except the final
  * ProcessMessage waits for the host's status response before anything else is sent.
  */
@@ -13,6 +14,8 @@
 #include "ferry/backup.h"
 
 #include <fcntl.h>
+#include <stdint.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,8 @@
 typedef struct {
     char fileid[41];
     char *device_path;         /* "/var/mobile/<Domain>/<relpath>", informational for the host */
+    char digest[41];           /* SHA-1 of the staged blob (incremental backups) */
+    int unchanged;             /* the host already holds this blob from our last backup */
 } staged_file_t;
 
 typedef struct {
@@ -32,6 +37,10 @@ typedef struct {
     staged_file_t *files;
     size_t nfiles, cap;
     uint64_t total_bytes;
+    uint8_t *prev_status;      /* the host's Status.plist, when it has one */
+    size_t prev_status_len;
+    plist_t last;              /* <state>/last_backup.plist: what our last finished backup uploaded */
+    size_t uploaded;
 } backup_t;
 
 static plist_t dl_msg(const char *name)
@@ -41,9 +50,25 @@ static plist_t dl_msg(const char *name)
     return m;
 }
 
-static int ignore_file(void *ctx, const char *path, int state, const uint8_t *data, size_t len)
+/* Keeps the previous Status.plist in memory (bounded); an error from the host drops it. */
+static int keep_status(void *ctx, const char *path, int state, const uint8_t *data, size_t len)
 {
-    (void)ctx, (void)path, (void)state, (void)data, (void)len;
+    backup_t *b = ctx;
+    (void)path;
+    if (state == EMU_DL_FILE_BEGIN || state == EMU_DL_FILE_ERROR) {
+        free(b->prev_status);
+        b->prev_status = NULL;
+        b->prev_status_len = 0;
+    } else if (state == EMU_DL_FILE_DATA) {
+        if (b->prev_status_len + len > (1u << 20))
+            return ferry_error_set(FERRY_ELIMIT, "the host's Status.plist is larger than 1 MiB");
+        uint8_t *n = realloc(b->prev_status, b->prev_status_len + len);
+        if (!n)
+            return ferry_error_set(FERRY_ENOMEM, "out of memory");
+        memcpy(n + b->prev_status_len, data, len);
+        b->prev_status = n;
+        b->prev_status_len += len;
+    }
     return 0;
 }
 
@@ -61,7 +86,7 @@ static int fetch_previous_status(backup_t *b)
     plist_array_append_item(m, plist_new_uint(0));
     int rc = emu_dl_send(b->c, m);
     plist_free(m);
-    if (rc || (rc = emu_dl_recv_files(b->c, ignore_file, NULL)))
+    if (rc || (rc = emu_dl_recv_files(b->c, keep_status, b)))
         return rc;
     plist_t reply;
     char *name;
@@ -118,6 +143,7 @@ static int stage_one(const ferry_device_file_t *f, void *ctx)
         b->cap = ncap;
     }
     staged_file_t *sf = &b->files[b->nfiles];
+    memset(sf, 0, sizeof *sf);
     ferry_fileid(f->domain, f->relpath, sf->fileid);
     sf->device_path = malloc(strlen(f->domain) + strlen(f->relpath) + 16);
     if (!sf->device_path)
@@ -217,6 +243,8 @@ static int upload(backup_t *b)
     uint8_t seen[256] = {0};
     for (size_t i = 0; !rc && i < b->nfiles; i++) {
         uint8_t v;
+        if (b->files[i].unchanged)
+            continue;
         ferry_hex_decode(b->files[i].fileid, &v, 1);
         if (seen[v]++)
             continue;
@@ -232,8 +260,11 @@ static int upload(backup_t *b)
     rc = emu_dl_send(b->c, m);
     plist_free(m);
     for (size_t i = 0; !rc && i < b->nfiles; i++) {
+        if (b->files[i].unchanged)
+            continue;
         snprintf(rel, sizeof rel, "%s/%.2s/%s", udid, b->files[i].fileid, b->files[i].fileid);
         rc = upload_file(b, b->files[i].device_path, rel);
+        b->uploaded++;
     }
     static const char *const tail[] = {"Manifest.plist", "Manifest.db", "Status.plist"};
     for (size_t i = 0; !rc && i < 3; i++) {
@@ -255,6 +286,159 @@ static int upload(backup_t *b)
     return rc;
 }
 
+/* ---- incremental backups ----------------------------------------------------------------------------
+ * The device remembers what its last finished backup uploaded (<state>/<udid>/last_backup.plist:
+ * Status.plist UUID, encryption, fileID -> SHA-1 of the blob). When the host's current Status.plist
+ * carries that UUID, the host holds that backup, so an unencrypted, non-forced backup re-sends only
+ * blobs whose content changed and removes the blobs of files that are gone. Encrypted blobs change
+ * with every backup (fresh file keys), so encrypted backups are always complete. */
+
+static int sha1_file(const char *path, char out[41])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return ferry_error_errno("cannot open the staged %s", path);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    uint8_t *buf = malloc(EMU_DL_CHUNK);
+    int rc = ctx && buf && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) ? 0 : FERRY_ENOMEM;
+    while (!rc) {
+        ssize_t n = read(fd, buf, EMU_DL_CHUNK);
+        if (n < 0)
+            rc = ferry_error_errno("cannot read the staged %s", path);
+        else if (n == 0)
+            break;
+        else if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
+            rc = FERRY_ECRYPTO;
+    }
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    if (!rc && !EVP_DigestFinal_ex(ctx, md, &mdlen))
+        rc = FERRY_ECRYPTO;
+    if (!rc)
+        ferry_hex_encode(md, 20, out);
+    else if (rc == FERRY_ENOMEM || rc == FERRY_ECRYPTO)
+        ferry_error_set(rc, "SHA-1 of %s failed", path);
+    EVP_MD_CTX_free(ctx);
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+static char *last_path(backup_t *b)
+{
+    return ferry_path_join(b->c->dev->state_dir, "last_backup.plist");
+}
+
+static char *plist_uuid(const uint8_t *data, size_t len)
+{
+    plist_t p = NULL;
+    if (!data || ferry_plist_parse(data, len, &p, "Status.plist")) {
+        ferry_error_clear();
+        return NULL;
+    }
+    char *u = emu_dict_string(p, "UUID");
+    plist_free(p);
+    return u;
+}
+
+/* Marks unchanged files and removes, on the host, the blobs of files that are gone. */
+static int plan_incremental(backup_t *b, int full, int encrypted)
+{
+    char *path = last_path(b);
+    plist_t last = NULL;
+    if (!path || ferry_plist_read_file(path, 0, &last))
+        ferry_error_clear();
+    free(path);
+    char *prev = plist_uuid(b->prev_status, b->prev_status_len);
+    char *mine = emu_dict_string(last, "UUID");
+    plist_t enc = last ? plist_dict_get_item(last, "Encrypted") : NULL;
+    plist_t files = last ? plist_dict_get_item(last, "Files") : NULL;
+    uint8_t was_enc = 1;
+    if (enc && plist_get_node_type(enc) == PLIST_BOOLEAN)
+        plist_get_bool_val(enc, &was_enc);
+    int incremental = !full && !encrypted && !was_enc && prev && mine && !strcmp(prev, mine) && files &&
+                      plist_get_node_type(files) == PLIST_DICT;
+    free(prev);
+    free(mine);
+    int rc = 0;
+    if (incremental) {
+        plist_t gone = plist_new_array();
+        for (size_t i = 0; i < b->nfiles; i++) {
+            char *d = emu_dict_string(files, b->files[i].fileid);
+            b->files[i].unchanged = d && !strcmp(d, b->files[i].digest);
+            free(d);
+            plist_dict_remove_item(files, b->files[i].fileid);
+        }
+        plist_dict_iter it = NULL;
+        plist_dict_new_iter(files, &it);
+        char *key = NULL;
+        plist_t val = NULL;
+        char rel[512];
+        for (;;) {
+            plist_dict_next_item(files, it, &key, &val);
+            if (!key)
+                break;
+            if (strlen(key) == 40 && !ferry_path_check_domain(key, 40)) {
+                snprintf(rel, sizeof rel, "%s/%.2s/%s", b->c->dev->udid, key, key);
+                plist_array_append_item(gone, plist_new_string(rel));
+            }
+            free(key);
+            key = NULL;
+        }
+        free(it);
+        if (plist_array_get_size(gone) > 0) {
+            plist_t m = dl_msg("DLMessageRemoveItems");
+            plist_array_append_item(m, gone);
+            plist_array_append_item(m, plist_new_dict());
+            plist_array_append_item(m, plist_new_real(0.0));
+            int64_t code;
+            rc = emu_dl_request(b->c, m, &code, NULL);
+        } else {
+            plist_free(gone);
+        }
+    }
+    plist_free(last);
+    return rc;
+}
+
+static int hash_staged(backup_t *b)
+{
+    int rc = 0;
+    char rel[128];
+    for (size_t i = 0; !rc && i < b->nfiles; i++) {
+        snprintf(rel, sizeof rel, "%.2s/%s", b->files[i].fileid, b->files[i].fileid);
+        char *p = ferry_path_join(b->udid_dir, rel);
+        rc = p ? sha1_file(p, b->files[i].digest) : ferry_error_set(FERRY_ENOMEM, "out of memory");
+        free(p);
+    }
+    return rc;
+}
+
+static int save_last(backup_t *b, int encrypted)
+{
+    char *st = ferry_path_join(b->udid_dir, "Status.plist");
+    plist_t status = NULL;
+    int rc = st ? ferry_plist_read_file(st, 0, &status) : ferry_error_set(FERRY_ENOMEM, "out of memory");
+    free(st);
+    char *uuid = rc ? NULL : emu_dict_string(status, "UUID");
+    plist_free(status);
+    if (!uuid)
+        return rc ? rc : ferry_error_set(FERRY_EFORMAT, "the staged Status.plist has no UUID");
+    plist_t last = plist_new_dict();
+    plist_t files = plist_new_dict();
+    for (size_t i = 0; i < b->nfiles; i++)
+        plist_dict_set_item(files, b->files[i].fileid, plist_new_string(b->files[i].digest));
+    plist_dict_set_item(last, "UUID", plist_new_string(uuid));
+    plist_dict_set_item(last, "Encrypted", plist_new_bool(encrypted));
+    plist_dict_set_item(last, "Files", files);
+    char *path = last_path(b);
+    rc = path ? ferry_plist_write_file(path, last, 0) : ferry_error_set(FERRY_ENOMEM, "out of memory");
+    free(path);
+    free(uuid);
+    plist_free(last);
+    return rc;
+}
+
 static void backup_clear(backup_t *b)
 {
     ferry_writer_free(b->w);
@@ -265,6 +449,7 @@ static void backup_clear(backup_t *b)
     for (size_t i = 0; i < b->nfiles; i++)
         free(b->files[i].device_path);
     free(b->files);
+    free(b->prev_status);
 }
 
 int mb2_backup(emu_conn_t *c, plist_t req)
@@ -298,10 +483,22 @@ int mb2_backup(emu_conn_t *c, plist_t req)
         backup_clear(&b);
         return emu_dl_finish(c, MB2_E_NO_SPACE, "not enough space on the host for the backup", NULL);
     }
-    rc = upload(&b);
+    int encrypted = d->will_encrypt;
+    if ((rc = hash_staged(&b))) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", ferry_error_last());
+        backup_clear(&b);
+        return emu_dl_finish(c, MB2_E_GENERIC, msg, NULL);
+    }
+    rc = plan_incremental(&b, full, encrypted);
+    if (!rc)
+        rc = upload(&b);
+    if (!rc && save_last(&b, encrypted))
+        ferry_log(FERRY_LOG_WARN, "device %s: cannot remember the backup (%s): the next one is complete",
+                  d->udid, ferry_error_last());
     if (c->srv->verbose)
-        ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: backup uploaded %zu files (%s)", d->udid, b.nfiles,
-                  rc ? ferry_error_last() : "ok");
+        ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: backup of %zu files, %zu uploaded (%s)", d->udid, b.nfiles,
+                  b.uploaded, rc ? ferry_error_last() : "ok");
     backup_clear(&b);
     return rc ? rc : emu_dl_finish(c, 0, NULL, NULL);
 }

@@ -61,6 +61,14 @@ stop_server() {
     [ ! -e "$TMP/mux.sock" ] || fail "the socket file was left behind"
 }
 
+# same_files A B: the same regular files with the same bytes (empty directories do not count).
+same_files() {
+    (cd "$1" && find . -type f | sort) >"$TMP/files.a"
+    (cd "$2" && find . -type f | sort) >"$TMP/files.b"
+    diff "$TMP/files.a" "$TMP/files.b" >&2 || return 1
+    while read -r f; do cmp -s "$1/$f" "$2/$f" || { echo "differs: $f" >&2; return 1; }; done <"$TMP/files.a"
+}
+
 server_alive() { kill -0 "$SERVER_PID" 2>/dev/null || fail "ferry device serve died"; }
 
 # run_ok CMD...: runs CMD with a time bound, fails when it does not exit 0; output in $TMP/out.

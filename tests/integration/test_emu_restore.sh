@@ -24,7 +24,7 @@ echo changed >"$TMP/dev/files/$home_file"
 echo extra >"$TMP/dev/files/HomeDomain/extra.txt"
 run_ok idevicebackup2 -u $U restore --system --settings --remove "$TMP/bk"
 grep -q "Restore Successful" "$TMP/out" || fail "restore did not succeed"
-diff -r "$TMP/orig" "$TMP/dev/files" >"$TMP/diff" || { cat "$TMP/diff" >&2; fail "restored files differ"; }
+same_files "$TMP/orig" "$TMP/dev/files" || fail "restored files differ"
 [ "$(state PasscodePresent)" = False ] || fail "the passcode was not cleared (R1)"
 "$FERRY" device show "$TMP/dev" >/dev/null || fail "the device directory does not load after the restore"
 
@@ -56,6 +56,6 @@ grep -q "ErrorCode 207" "$TMP/out" "$TMP/err" || fail "a wrong restore password 
 [ "$(cat "$TMP/dev/files/$app_file")" = changed ] || fail "files changed by a refused restore"
 run_ok idevicebackup2 -u $U restore --system --settings --password "restore pw" "$TMP/ebk"
 grep -q "Restore Successful" "$TMP/out" || fail "encrypted restore did not succeed"
-diff -r "$TMP/orig" "$TMP/dev/files" >"$TMP/diff" || { cat "$TMP/diff" >&2; fail "files after the encrypted restore differ"; }
+same_files "$TMP/orig" "$TMP/dev/files" || fail "files after the encrypted restore differ"
 stop_server
 echo PASS
