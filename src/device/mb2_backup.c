@@ -1,7 +1,7 @@
 /*
  * mb2_backup.c: the device side of a mobilebackup2 Backup (§10.7, §10.8). As a real device does, the
- * emulated device decides the content and builds the backup itself: it writes a complete snapshot of
- * its files/ tree with ferry's backup writer (include/ferry/backup.h) into a private staging folder
+ * emulated device decides the content (the B rules: backup_content.c) and builds the backup itself:
+ * it writes a snapshot of the files of its files/ tree that the rules let in with ferry's backup writer (include/ferry/backup.h) into a private staging folder
  * under its state directory, encrypted when a backup password is set, then creates the bucket
  * directories on the host and uploads the blobs, Manifest.plist, Manifest.db and finally Status.plist
  * (SnapshotState "finished"), and ends with ProcessMessage {ErrorCode: 0}. Info.plist is the host's.
@@ -39,8 +39,9 @@ typedef struct {
     uint64_t total_bytes;
     uint8_t *prev_status;      /* the host's Status.plist, when it has one */
     size_t prev_status_len;
-    plist_t last;              /* <state>/last_backup.plist: what our last finished backup uploaded */
     size_t uploaded;
+    emu_content_t *content;    /* what the rules engine lets into this backup */
+    size_t left_out;
 } backup_t;
 
 static plist_t dl_msg(const char *name)
@@ -116,6 +117,10 @@ static int free_space(backup_t *b, uint64_t *bytes)
 static int stage_one(const ferry_device_file_t *f, void *ctx)
 {
     backup_t *b = ctx;
+    if (!emu_content_wants(b->content, f, NULL)) {
+        b->left_out++;
+        return 0;
+    }
     char *rel = malloc(strlen(f->domain) + strlen(f->relpath) + 8);
     if (!rel)
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
@@ -185,6 +190,9 @@ static int stage(backup_t *b, int full)
         ferry_wipe(pw, pwlen);
         free(pw);
     }
+    char why[600];
+    if (!rc)
+        rc = emu_content_plan(m, d->will_encrypt, &b->content, why, sizeof why);
     if (!rc)
         rc = ferry_device_files_walk(m, stage_one, b);
     if (!rc)
@@ -450,6 +458,7 @@ static void backup_clear(backup_t *b)
         free(b->files[i].device_path);
     free(b->files);
     free(b->prev_status);
+    emu_content_free(b->content);
 }
 
 int mb2_backup(emu_conn_t *c, plist_t req)
@@ -497,8 +506,8 @@ int mb2_backup(emu_conn_t *c, plist_t req)
         ferry_log(FERRY_LOG_WARN, "device %s: cannot remember the backup (%s): the next one is complete",
                   d->udid, ferry_error_last());
     if (c->srv->verbose)
-        ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: backup of %zu files, %zu uploaded (%s)", d->udid, b.nfiles,
-                  b.uploaded, rc ? ferry_error_last() : "ok");
+        ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: backup of %zu files (%zu left out by the rules), %zu "
+                  "uploaded (%s)", d->udid, b.nfiles, b.left_out, b.uploaded, rc ? ferry_error_last() : "ok");
     backup_clear(&b);
     return rc ? rc : emu_dl_finish(c, 0, NULL, NULL);
 }

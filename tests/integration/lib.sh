@@ -69,6 +69,24 @@ same_files() {
     while read -r f; do cmp -s "$1/$f" "$2/$f" || { echo "differs: $f" >&2; return 1; }; done <"$TMP/files.a"
 }
 
+# check_backup UDID BACKUP_DIR DEVICE_DIR [PASSWORD]: the backup holds exactly the files the device's
+# rules engine lets in (idevicebackup2 list: "Domain,RelativePath,Size,included|excluded,Rule"),
+# each byte-identical to the device's file, and passes ferry verify.
+check_backup() {
+    local u=$1 bk=$2 dev=$3
+    run_ok idevicebackup2 -u "$u" list "$bk"
+    grep -a ',included,' "$TMP/out" | awk -F, '{print "./" $1 "/" $2}' | sort >"$TMP/expected"
+    grep -a ',excluded,' "$TMP/out" >"$TMP/excluded" || true
+    [ -s "$TMP/expected" ] || fail "the device would back up nothing"
+    rm -rf "$TMP/x"
+    FERRY_BACKUP_PASSWORD="${4:-}" run_ok "$FERRY" extract "$bk/$u" "$TMP/x"
+    (cd "$TMP/x" && find . -type f | sort) >"$TMP/got"
+    diff "$TMP/expected" "$TMP/got" >&2 || fail "the backup does not hold what the rules engine planned"
+    while read -r f; do cmp -s "$dev/files/$f" "$TMP/x/$f" || fail "$f differs from the device's"; done <"$TMP/got"
+    FERRY_BACKUP_PASSWORD="${4:-}" run_ok "$FERRY" verify "$bk/$u"
+    grep -q "0 problems, 0 warnings" "$TMP/out" || fail "ferry verify: $(cat "$TMP/out")"
+}
+
 server_alive() { kill -0 "$SERVER_PID" 2>/dev/null || fail "ferry device serve died"; }
 
 # run_ok CMD...: runs CMD with a time bound, fails when it does not exit 0; output in $TMP/out.

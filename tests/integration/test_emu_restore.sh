@@ -1,5 +1,6 @@
-# Restore through idevicebackup2: `restore --system --settings --remove` brings every file back
-# byte-identical and removes files the backup does not hold, and clears the passcode (R1); without
+# Restore through idevicebackup2: `restore --system --settings --remove` brings every file of the
+# backup back byte-identical and removes files the backup does not hold (here also the B3 categories
+# an unencrypted backup leaves out), and clears the passcode (R1); without
 # --system only app domains are restored; Find My on is refused with 211; an encrypted backup
 # restores with the right --password and is refused with 207 for a wrong one.
 . "$FERRY_TESTS/integration/lib.sh"
@@ -12,9 +13,10 @@ mkdir "$TMP/bk"
 state() { python3 -c 'import plistlib,sys; print(plistlib.load(open(sys.argv[1]+"/device.plist","rb"))["State"].get(sys.argv[2]))' "$TMP/dev" "$1"; }
 
 run_ok idevicebackup2 -u $U backup "$TMP/bk"
-cp -a "$TMP/dev/files" "$TMP/orig"
-app_file=$(cd "$TMP/dev/files" && find . -path './AppDomain-*' -type f | sort | head -1)
-home_file=$(cd "$TMP/dev/files" && find ./HomeDomain -type f | sort | head -1)
+check_backup $U "$TMP/bk" "$TMP/dev"
+mv "$TMP/x" "$TMP/orig"   # the backup's files: what a full restore with --remove leaves on the device
+app_file=$(grep '^\./AppDomain-' "$TMP/expected" | head -1)
+home_file=$(grep '^\./HomeDomain/' "$TMP/expected" | head -1)
 [ -n "$app_file" ] && [ -n "$home_file" ] || fail "the template has no app or home files"
 [ "$(state PasscodePresent)" = True ] || fail "the template has no passcode"
 
@@ -50,6 +52,8 @@ start_server "$TMP/dev"
 run_ok idevicebackup2 -u $U encryption on "restore pw"
 rm -rf "$TMP/ebk"; mkdir "$TMP/ebk"
 run_ok idevicebackup2 -u $U backup "$TMP/ebk"
+check_backup $U "$TMP/ebk" "$TMP/dev" "restore pw"
+rm -rf "$TMP/orig"; mv "$TMP/x" "$TMP/orig"
 echo changed >"$TMP/dev/files/$app_file"
 run_fails idevicebackup2 -u $U restore --system --password "bad pw" "$TMP/ebk"
 grep -q "ErrorCode 207" "$TMP/out" "$TMP/err" || fail "a wrong restore password did not give 207"
