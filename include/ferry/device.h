@@ -311,6 +311,8 @@ typedef struct {
     const char *state_dir;     /* pair records, device keys, AFC roots; NULL: "<socket path>.d" (UNIX)
                                   or "ferry-serve-<port>.d" (TCP) */
     int verbose;               /* log every request at FERRY_LOG_INFO */
+    uint32_t kdf_dpic;         /* DPIC of the keybags of encrypted backups; 0 = what devices use
+                                  (FERRY_DEFAULT_DPIC, 10 million); smaller only for tests and demos */
     void (*ready)(void *ctx);  /* called once the socket listens, or NULL */
     void *ready_ctx;
 } ferry_serve_opts_t;

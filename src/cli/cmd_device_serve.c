@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,11 +27,14 @@ static void on_ready(void *ctx)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: ferry device serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR] [--verbose]\n\n"
+    fprintf(out, "usage: ferry device serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR] [--verbose]\n"
+                 "                          [--kdf-dpic N]\n\n"
                  "Serves each device directory as a USB-attached device through the usbmuxd protocol, so\n"
                  "that libimobiledevice tools run with USBMUXD_SOCKET_ADDRESS=<the --listen value> see\n"
                  "them. Pair records, device keys and AFC storage are kept under --state (default:\n"
-                 "PATH.d next to a UNIX socket, ferry-serve-PORT.d for TCP). Stop with SIGINT/SIGTERM.\n");
+                 "PATH.d next to a UNIX socket, ferry-serve-PORT.d for TCP). Stop with SIGINT/SIGTERM.\n"
+                 "--kdf-dpic N makes the keybags of encrypted backups cheaper to unlock than a real\n"
+                 "device's (10 million iterations): for tests and demonstrations only.\n");
 }
 
 int cmd_device_serve(int argc, char **argv)
@@ -39,6 +43,7 @@ int cmd_device_serve(int argc, char **argv)
         {"listen", required_argument, NULL, 'l'},
         {"state", required_argument, NULL, 's'},
         {"verbose", no_argument, NULL, 'v'},
+        {"kdf-dpic", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -50,6 +55,14 @@ int cmd_device_serve(int argc, char **argv)
         case 'l': o.listen = optarg; break;
         case 's': o.state_dir = optarg; break;
         case 'v': o.verbose = 1; break;
+        case 'k': {
+            char *end = NULL;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || v == 0 || v > UINT32_MAX)
+                return cli_usage_error("device serve", "--kdf-dpic needs a number from 1 to %u", UINT32_MAX);
+            o.kdf_dpic = (uint32_t)v;
+            break;
+        }
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }

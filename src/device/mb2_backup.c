@@ -177,6 +177,7 @@ static int stage(backup_t *b, int full)
                   .build_version = m->BuildVersion, .serial_number = m->SerialNumber, .device_name = m->DeviceName,
                   .was_passcode_set = m->PasscodePresent},
         .is_full_backup = full,
+        .kdf = {.dpic = b->c->srv->kdf_dpic},
     };
     char *pw = NULL;
     size_t pwlen = 0;

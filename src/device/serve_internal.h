@@ -66,6 +66,7 @@ struct emu_server {
     pthread_mutex_t lock;   /* guards pair records */
     volatile sig_atomic_t *stop;
     int verbose;
+    uint32_t kdf_dpic;      /* ferry_serve_opts_t.kdf_dpic */
 };
 
 /* A connection from the host, plain or TLS after lockdownd's StartSession. */

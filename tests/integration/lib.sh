@@ -37,7 +37,8 @@ udid_of() {
 
 # start_server DIR...: serves the directories on $TMP/mux.sock and waits (bounded) until it answers.
 start_server() {
-    "$FERRY" device serve "$@" --listen "UNIX:$TMP/mux.sock" --verbose >"$TMP/server.log" 2>&1 &
+    # --kdf-dpic: cheap keybags for encrypted backups (real devices use 10 million iterations)
+    "$FERRY" device serve "$@" --listen "UNIX:$TMP/mux.sock" --verbose --kdf-dpic 1000 >"$TMP/server.log" 2>&1 &
     SERVER_PID=$!
     export USBMUXD_SOCKET_ADDRESS="UNIX:$TMP/mux.sock"
     for _ in $(seq 1 300); do
