@@ -475,6 +475,10 @@ int mb2_backup(emu_conn_t *c, plist_t req)
         backup_clear(&b);
         return rc; /* the stream is out of step: drop the connection */
     }
+    if (!d->model->SetupComplete) {
+        backup_clear(&b);
+        return emu_dl_finish(c, MB2_E_SETUP, "the device has not finished Setup Assistant", NULL);
+    }
     if (d->requires_encryption && !d->will_encrypt) {
         backup_clear(&b);
         return emu_dl_finish(c, MB2_E_INVALID, "backups of this device must be encrypted "
