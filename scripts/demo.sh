@@ -27,7 +27,7 @@ head -n 12 "$LAB/ls.txt"
 step "One file, decrypted on the fly" "ferry cat $BK DOMAIN PATH"
 "$FERRY" ls "$BK" --json | python3 -c '
 import json,sys
-r=[x for x in json.load(sys.stdin)["records"] if x["flags"]==1 and 16<=x["size"]<400][0]
+r=sorted((x for x in json.load(sys.stdin)["records"] if x["flags"]==1 and x["size"]>=16), key=lambda x: x["size"])[0]
 print(r["domain"]); print(r["relativePath"])' > "$LAB/pick"
 DOM=$(sed -n 1p "$LAB/pick"); REL=$(sed -n 2p "$LAB/pick")
 printf '(picked %s / %s)\n' "$DOM" "$REL"
@@ -43,6 +43,24 @@ step "A damaged blob is found and named" "truncate one blob; ferry verify $BK"
 victim=$(find "$BK" -path '*/[0-9a-f][0-9a-f]/*' -type f -size +1k | sort | sed -n 1p)
 truncate -s 100 "$victim"
 "$FERRY" verify "$BK" || echo "(exit $? : verify reports the problem)"
+unset FERRY_BACKUP_PASSWORD
+
+# Emulated managed devices and the rules engine: an employee's ADE iPhone and a new one.
+rm -rf "$LAB/old-iphone" "$LAB/new-iphone" "$LAB/old-iphone-backup"
+step "Two emulated ADE iPhones (supervised, forced encryption, managed apps)" \
+     "ferry device create $LAB/old-iphone --template ade-iphone --seed 1"
+"$FERRY" device create "$LAB/old-iphone" --template ade-iphone --seed 1
+"$FERRY" device create "$LAB/new-iphone" --template ade-iphone --seed 2 --name "New iPhone"
+"$FERRY" device show "$LAB/old-iphone" > "$LAB/show.txt"
+sed -n 1,12p "$LAB/show.txt"
+step "What would an unencrypted backup hold? (forceEncryptedBackup: refused)" "ferry plan backup $LAB/old-iphone"
+"$FERRY" plan backup "$LAB/old-iphone" || echo "(exit $?: refused by the rules)"
+step "An encrypted backup of the old iPhone" "ferry device backup $LAB/old-iphone $LAB/old-iphone-backup --encrypted"
+export FERRY_BACKUP_PASSWORD="$FERRY_DEMO_PW"
+"$FERRY" device backup "$LAB/old-iphone" "$LAB/old-iphone-backup" --encrypted --kdf-dpic 100000
+step "What a restore to the new iPhone will keep, drop or re-enroll, and why" \
+     "ferry plan restore $LAB/old-iphone-backup --to $LAB/new-iphone --force"
+"$FERRY" plan restore "$LAB/old-iphone-backup" --to "$LAB/new-iphone" --force || echo "(exit $?)"
 unset FERRY_BACKUP_PASSWORD
 
 FIX="$(realpath -m "$(dirname "$0")/../../shared/fixtures")"

@@ -38,6 +38,30 @@ enum { FERRY_FLAG_FILE = 1, FERRY_FLAG_DIR = 2, FERRY_FLAG_SYMLINK = 4 }; /* Fil
 #define FERRY_DEFAULT_DPIC 10000000u   /* what devices use (§6.3) */
 #define FERRY_DEFAULT_ITER 10000u
 
+/* ---- data categories (backup-format.md §11.2; RULES.md B1, B3) ------------------------------------ */
+
+/* The data categories a backup's files belong to, as bits: the five of B3 (what an unencrypted backup
+ * never holds) and photos (B1). ferry/policy.h's FERRY_CAT_* have the same values. */
+typedef enum {
+    FERRY_BACKUP_CAT_NONE = 0,
+    FERRY_BACKUP_CAT_PASSWORDS = 1u << 0,
+    FERRY_BACKUP_CAT_CALL_HISTORY = 1u << 1,
+    FERRY_BACKUP_CAT_HEALTH = 1u << 2,
+    FERRY_BACKUP_CAT_WEBSITE_HISTORY = 1u << 3,
+    FERRY_BACKUP_CAT_WIFI = 1u << 4,
+    FERRY_BACKUP_CAT_PHOTOS = 1u << 5,
+} ferry_backup_category_t;
+
+/* The domain where a device keeps its configuration profiles and management state (§11.2). */
+#define FERRY_BACKUP_CONFIG_DOMAIN "SysSharedContainerDomain-systemgroup.com.apple.configurationprofiles"
+#define FERRY_BACKUP_CONFIG_DIR "Library/ConfigurationProfiles"
+
+/* The category (one FERRY_BACKUP_CAT_* bit, or 0) of the file (domain, relpath), from the single table
+ * in src/backup/categories.c; NULL arguments give 0. */
+unsigned ferry_backup_path_category(const char *domain, const char *relpath);
+/* The default file protection class (1-4, §10.1) of that file: 3 unless the table says otherwise. */
+int ferry_backup_path_protection_class(const char *domain, const char *relpath);
+
 /* ---- fileID (§3) ------------------------------------------------------------------------------- */
 
 /* out = lower-case hex SHA-1(domain "-" relativePath). */
@@ -335,6 +359,48 @@ int ferry_backup_file_open(ferry_backup_t *b, const ferry_record_t *rec, int str
 /* Bytes read, 0 at a clean end, negative on error. */
 ssize_t ferry_file_reader_read(ferry_file_reader_t *r, void *buf, size_t len);
 void ferry_file_reader_close(ferry_file_reader_t *r);
+
+/* ---- what a backup holds about its device (content.c) --------------------------------------------
+ * The management state a device keeps in the configuration-profiles domain (§11.2), and what kinds of
+ * data the backup holds, read from any backup in this layout through the reader (Finder,
+ * idevicebackup2, Apple Configurator or ferry). Only the format is interpreted here: turning this into
+ * the facts of RULES.md is ferry/policy.h's job (ferry_policy_backup_facts_from_content). A backup
+ * without these files (an unmanaged device) gives NULL plists, not an error. */
+
+#define FERRY_BACKUP_APP_MANAGEMENT_FILE "MDMAppManagement.plist" /* docs/backup-format.md: ferry's layout */
+#define FERRY_BACKUP_CONTENT_MAX_PLIST (16u * 1024 * 1024)
+
+typedef struct {
+    char *udid;                   /* Manifest.plist Lockdown UniqueDeviceID, or NULL */
+    char *info_udid;              /* Info.plist Unique Identifier (else Target Identifier), or NULL */
+    char *product_version;        /* Info.plist Product Version, else Lockdown ProductVersion, or NULL */
+    int encrypted;
+    /* Info.plist keys ferry writes when it builds a backup itself (docs/backup-format.md); NULL/0 in
+     * backups made by anything else, which are host backups. */
+    char *backup_method;          /* "Ferry Backup Method": "host" or "icloud" */
+    char *backup_account;         /* "Ferry Backup Account": "personal" or "managed" */
+    char *backup_account_id;      /* "Ferry Backup Account ID" */
+    int managed_apps_only;        /* "Ferry Managed Apps Only" (RULES.md B11) */
+    /* Library/ConfigurationProfiles of the configuration-profiles domain; each a dict, or NULL */
+    plist_t cloud_configuration;  /* CloudConfigurationDetails.plist */
+    plist_t mdm;                  /* MDM.plist: the com.apple.mdm payload */
+    plist_t app_management;       /* MDMAppManagement.plist */
+    plist_t profiles;             /* array of the profile-*.stub dictionaries, in path order (never NULL
+                                     after a successful read) */
+    char **app_domains;           /* bundle IDs of the AppDomain-<id> domains that hold records */
+    size_t n_app_domains;
+    char **book_paths;            /* relativePaths of the files of BooksDomain */
+    size_t n_book_paths;
+    unsigned categories;          /* FERRY_BACKUP_CAT_* bits of the records present */
+    uint64_t records;             /* records looked at */
+    uint64_t refused;             /* rows refused by the reader (logged as warnings, then skipped) */
+} ferry_backup_content_t;
+
+/* Reads the above from an open backup. A management file that is not a plist dict, or is larger than
+ * FERRY_BACKUP_CONTENT_MAX_PLIST, is FERRY_EFORMAT naming it; refused rows are skipped with a warning.
+ * Clear with ferry_backup_content_clear (also after a failure). */
+int ferry_backup_content_read(ferry_backup_t *b, ferry_backup_content_t *out);
+void ferry_backup_content_clear(ferry_backup_content_t *c);
 
 /* ---- extracting (ferry extract) ---------------------------------------------------------------- */
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <plist/plist.h>
 
+#include "ferry/backup.h"
 #include "ferry/common.h"
 #include "ferry/policy.h"
 
@@ -30,7 +31,8 @@ extern "C" {
  * rules speak one vocabulary; names come from ferry_policy_enrollment_name/ferry_policy_category_name. */
 
 /* The category (one FERRY_CAT_* bit, or 0 for none) and default file protection class (1-4,
- * backup-format.md §10.1) of a data file, from the single table in src/device/categories.c. */
+ * backup-format.md §10.1) of a data file, from the single table of the backup format
+ * (src/backup/categories.c, ferry_backup_path_category). */
 unsigned ferry_device_file_category(const char *domain, const char *relpath);
 int ferry_device_file_protection_class(const char *domain, const char *relpath);
 /* ferry_policy_category_name(), and "none" for 0. */
@@ -232,6 +234,34 @@ typedef int (*ferry_device_file_cb)(const ferry_device_file_t *f, void *ctx);
 /* Calls cb for every regular file under files/, domains and paths in byte order; stops at the first
  * non-zero return and returns it. Symlinks and names that fail the safe-path checks are refused. */
 int ferry_device_files_walk(const ferry_device_t *dev, ferry_device_file_cb cb, void *ctx);
+
+/* ---- writing a backup without the protocol (backup_build.c) -------------------------------------- */
+
+typedef struct {
+    ferry_backup_options_t plan;   /* host or iCloud, --encrypted, account (ferry/policy.h) */
+    /* The password of an encrypted backup when the device has none set (a host that turns encryption
+     * on sets one first; an iCloud Backup is always encrypted). The device's own backup password,
+     * when set, always wins. Borrowed; NULL when none. */
+    const char *password;
+    size_t password_len;
+    ferry_keybag_params_t kdf;     /* 0 = a device's defaults (DPIC 10,000,000, ITER 10,000) */
+    int64_t date;                  /* 0 = now */
+} ferry_device_backup_opts_t;
+
+void ferry_device_backup_opts_init(ferry_device_backup_opts_t *o);
+
+/* Writes the backup the device makes (the same content it serves over mobilebackup2) into
+ * out_udid_dir with the backup writer: the backup plan of ferry/policy.h (B rules) decides what goes
+ * in, and this follows it item by item: categories, app data (B8, B11, B14), enterprise books (B7),
+ * the management configuration (B9), the MDM enrollment profile and MDM.plist (B10), profiles; store
+ * books and app binaries never (B2). The keychain export (KeychainDomain/keychain-backup.plist) is
+ * generated from keychain.plist when the plan includes passwords; items that never migrate (akpu,
+ * hardware-bound keys) are left out. Encrypted when the plan says so, with the device's backup
+ * password or opts->password (FERRY_EPASSWORD when neither is available). A backup the device would
+ * not start (B4, B5, B6) is FERRY_EINVAL with the refusal as message, and nothing is written. When
+ * plan_out is not NULL it receives the plan (free with ferry_plan_free), also on a refusal. */
+int ferry_device_backup_write(const ferry_device_t *dev, const ferry_device_backup_opts_t *opts,
+                              const char *out_udid_dir, ferry_plan_t *plan_out);
 
 /* ---- templates and creation --------------------------------------------------------------------- */
 

@@ -4,7 +4,8 @@
  * out, each with the rule IDs that made it and a plain sentence saying why. No I/O: nothing here
  * reads a file, a socket or the clock, so the emulated device and `ferry plan` reach the same answer.
  *
- * Dependencies: common only (policy -> backup -> common). Never include device, host or mdm headers.
+ * Dependencies: backup and common (policy -> backup -> common): the data categories are the backup
+ * format's (ferry/backup.h). Never include device, host or mdm headers.
  *
  * Ownership: *_free releases what the matching function allocated; plist_t results are the caller's
  * to plist_free(). Input structs are borrowed and never modified.
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <plist/plist.h>
 #include "ferry/common.h"
+#include "ferry/backup.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -87,14 +89,15 @@ typedef enum {
     FERRY_MDM_UNREACHABLE,    /* any other answer, timeout, no network (S2: retried later) */
 } ferry_mdm_answer_t;
 
-/* Data categories of B3 (plus photos, B1), as bits. */
+/* Data categories of B3 (plus photos, B1), as bits: the backup format's (ferry_backup_category_t,
+ * classified by ferry_backup_path_category), so a category read from a backup is a policy category. */
 enum {
-    FERRY_CAT_PASSWORDS = 1u << 0,
-    FERRY_CAT_CALL_HISTORY = 1u << 1,
-    FERRY_CAT_HEALTH = 1u << 2,
-    FERRY_CAT_WEBSITE_HISTORY = 1u << 3,
-    FERRY_CAT_WIFI = 1u << 4,
-    FERRY_CAT_PHOTOS = 1u << 5,
+    FERRY_CAT_PASSWORDS = FERRY_BACKUP_CAT_PASSWORDS,
+    FERRY_CAT_CALL_HISTORY = FERRY_BACKUP_CAT_CALL_HISTORY,
+    FERRY_CAT_HEALTH = FERRY_BACKUP_CAT_HEALTH,
+    FERRY_CAT_WEBSITE_HISTORY = FERRY_BACKUP_CAT_WEBSITE_HISTORY,
+    FERRY_CAT_WIFI = FERRY_BACKUP_CAT_WIFI,
+    FERRY_CAT_PHOTOS = FERRY_BACKUP_CAT_PHOTOS,
     FERRY_CAT_B3_ALL = 0x1f, /* the five an unencrypted backup never holds */
     FERRY_CAT_ALL = 0x3f,
 };
@@ -332,6 +335,23 @@ int ferry_policy_backup_plan(const ferry_device_facts_t *dev, const ferry_backup
 int ferry_policy_backup_facts_derive(const ferry_device_facts_t *dev, const ferry_backup_options_t *opts,
                                      ferry_backup_facts_t *out);
 void ferry_policy_backup_facts_free_derived(ferry_backup_facts_t *facts);
+
+/* ---- backup facts read from a backup ------------------------------------------------------------ */
+
+/* The facts of a backup as read from the backup itself (ferry_backup_content_read): identity, OS,
+ * encryption, the management configuration (B9: a CloudConfigurationDetails.plist that names an
+ * organisation or a ConfigurationURL, or says IsSupervised, IsMandatory or IsMDMUnremovable; devices
+ * that nobody manages keep a minimal one), the MDM enrollment (B10) and the enrollment type
+ * (from MDM.plist as in mdm.md §6.2, else the EnrollmentType ferry records in MDMAppManagement.plist),
+ * the profiles (stubs) and their payloads, managed apps with their flags and whether their data is in
+ * the backup (an AppDomain-<id> record), books (an enterprise book is in the backup when a file
+ * BooksDomain/Managed/<PersistentID>.* is), and the categories. Pure: no I/O. A backup without
+ * management files gives the facts of an unmanaged device (enrollment none, no apps, no profiles).
+ * Payloads of type acme, scep and pkcs12 count as ThisDeviceOnly keys (their private key is a dku
+ * keychain item on the device). The arrays are allocated: release with
+ * ferry_policy_backup_facts_free_content(). */
+int ferry_policy_backup_facts_from_content(const ferry_backup_content_t *c, ferry_backup_facts_t *out);
+void ferry_policy_backup_facts_free_content(ferry_backup_facts_t *facts);
 
 /* ---- restore plan (R, S, D, U, E, V, X1) ---------------------------------------------------------- */
 

@@ -15,6 +15,7 @@ enum {
     EXIT_USAGE = 2,           /* bad command line */
     EXIT_PASSWORD = 3,        /* wrong or missing password */
     EXIT_INTEGRITY = 4,       /* verify found problems, or some entries were refused */
+    EXIT_REFUSED = 5,         /* the rules refuse: a plan's verdict is refused (RULES.md B4-B6, R3-R5) */
 };
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
@@ -33,6 +34,10 @@ int cmd_extract(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_device_serve(int argc, char **argv); /* cmd_device_serve.c: ferry device serve */
+int cmd_mdm(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_snapshots(int argc, char **argv); /* cmd_repo.c, also `ferry snapshot` */
+int cmd_prune(int argc, char **argv);     /* cmd_repo.c */
 
 /* Maps a FERRY_E* code to an exit code, printing "ferry: <message>" on stderr. */
 int cli_fail(int ferry_code);
@@ -99,5 +104,8 @@ int cli_credentials_get(const cli_backup_opts_t *o, ferry_credentials_t *cred, u
 void cli_credentials_clear(ferry_credentials_t *cred);
 /* Resolves DIR to the backup's UDID directory (malloc'd). */
 int cli_backup_resolve_dir(const char *dir, char **out);
+/* The backup folder of a repository snapshot (cmd_repo.c): SNAPSHOT_ID, or with latest the newest of
+ * udid; repo NULL = the default repository. */
+int cli_repo_resolve(const char *repo, const char *id, const char *udid, int latest, char **dir);
 /* Saves the KEK to the --derived-key-file when one was named and it did not exist yet. */
 int cli_backup_save_kek(const cli_backup_opts_t *o, const uint8_t *kek);

@@ -1,6 +1,6 @@
 /*
- * cmd_device.c: `ferry device create|show|install-profile|remove-profile|install-app|remove-app|set`:
- * argument parsing and output only; the device directory, templates and profile parsing live in
+ * cmd_device.c: `ferry device create|show|install-profile|remove-profile|install-app|remove-app|set|
+ * backup`: argument parsing and output only; the device directory, templates and profile parsing live in
  * src/device (include/ferry/device.h). The backup password is never taken from argv: `set DIR
  * backup-password` reads FERRY_BACKUP_PASSWORD or --password-file.
  */
@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,7 +30,9 @@ static void usage(FILE *out)
             "  remove-app DIR BUNDLE_ID\n"
             "  set DIR KEY VALUE\n"
             "  set DIR backup-password [--password-file FILE | --clear]   (else $FERRY_BACKUP_PASSWORD)\n"
-            "  serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR] [--verbose]\n\n"
+            "  backup DIR OUT [--encrypted] [--icloud] [--account personal|managed] [--password-file FILE]\n"
+            "              [--kdf-dpic N]   offline backup of the emulated device into OUT/<UDID>\n"
+            "  serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR] [--verbose] [--kdf-dpic N]\n\n"
             "Templates:\n");
     for (const char *const *t = ferry_device_template_names(); *t; t++)
         fprintf(out, "  %-20s %s\n", *t, ferry_device_template_summary(*t));
@@ -370,7 +374,7 @@ static int remove_app(int argc, char **argv)
 }
 
 /* The password comes from a file (first line) or the environment, never from argv. */
-static int read_password(const char *file, char **pw, size_t *len)
+static int read_password(const char *cmd, const char *file, char **pw, size_t *len)
 {
     *pw = NULL;
     if (file) {
@@ -395,8 +399,8 @@ static int read_password(const char *file, char **pw, size_t *len)
     }
     const char *env = getenv("FERRY_BACKUP_PASSWORD");
     if (!env) {
-        fprintf(stderr, "ferry device set: set FERRY_BACKUP_PASSWORD or pass --password-file FILE (a password is "
-                        "never read from the command line)\n");
+        fprintf(stderr, "ferry %s: set FERRY_BACKUP_PASSWORD or pass --password-file FILE (a password is "
+                        "never read from the command line)\n", cmd);
         return EXIT_PASSWORD;
     }
     *pw = strdup(env);
@@ -423,7 +427,7 @@ static int set_password(const char *dir, int argc, char **argv)
                                              "FERRY_BACKUP_PASSWORD or --password-file FILE");
     char *pw = NULL;
     size_t len = 0;
-    int ec = clear ? EXIT_OK : read_password(file, &pw, &len);
+    int ec = clear ? EXIT_OK : read_password("device set", file, &pw, &len);
     if (ec)
         return ec;
     if (!clear && len == 0) {
@@ -454,6 +458,89 @@ static int set(int argc, char **argv)
     return rc ? rc : finish(d, ferry_device_set(d, argv[2], argv[3]), "set");
 }
 
+/* ---- backup: the backup the emulated device makes, written offline -------------------------------- */
+
+static int backup_parse(int argc, char **argv, ferry_device_backup_opts_t *o, const char **pwfile)
+{
+    static const struct option opts[] = {{"encrypted", 0, 0, 'e'}, {"icloud", 0, 0, 'i'},
+                                         {"account", 1, 0, 'a'},   {"password-file", 1, 0, 'p'},
+                                         {"kdf-dpic", 1, 0, 'k'},  {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        uint64_t v = 0;
+        switch (c) {
+        case 'e': o->plan.encrypted = 1; break;
+        case 'i': o->plan.method = FERRY_BACKUP_ICLOUD; break;
+        case 'a':
+            if (ferry_policy_account_parse(optarg, &o->plan.account) || o->plan.account == FERRY_ACCOUNT_NONE)
+                return cli_usage_error("device backup", "--account is personal or managed, not '%s'", optarg);
+            break;
+        case 'p': *pwfile = optarg; break;
+        case 'k':
+            if (parse_u64(optarg, &v, 0) || v == 0 || v > UINT32_MAX)
+                return cli_usage_error("device backup", "--kdf-dpic takes a positive number, not '%s'", optarg);
+            o->kdf.dpic = (uint32_t)v;
+            break;
+        case 'h': usage(stdout); return -1;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (optind + 2 != argc)
+        return cli_usage_error("device backup", "needs DIR OUT");
+    if (o->plan.method == FERRY_BACKUP_ICLOUD && o->plan.account == FERRY_ACCOUNT_NONE)
+        o->plan.account = FERRY_ACCOUNT_PERSONAL;
+    if (o->plan.method == FERRY_BACKUP_HOST && o->plan.account != FERRY_ACCOUNT_NONE)
+        return cli_usage_error("device backup", "--account applies to --icloud only");
+    return EXIT_OK;
+}
+
+static int backup(int argc, char **argv)
+{
+    ferry_device_backup_opts_t o;
+    ferry_device_backup_opts_init(&o);
+    const char *pwfile = NULL;
+    int ec = backup_parse(argc, argv, &o, &pwfile);
+    if (ec)
+        return ec < 0 ? EXIT_OK : ec;
+    const char *dir = argv[optind], *out = argv[optind + 1];
+    ferry_device_t *d = NULL;
+    if ((ec = load(dir, &d)) != 0)
+        return ec;
+    char *pw = NULL;
+    size_t pwlen = 0;
+    int wants_pw = (o.plan.encrypted || o.plan.method == FERRY_BACKUP_ICLOUD) && !d->has_backup_password;
+    if (wants_pw && (ec = read_password("device backup", pwfile, &pw, &pwlen)) != 0) {
+        ferry_device_free(d);
+        return ec;
+    }
+    o.password = pw;
+    o.password_len = pwlen;
+    char *udir = NULL;
+    int rc = 0, made = mkdir(out, 0700) == 0;
+    if (!made && errno != EEXIST)
+        rc = ferry_error_errno("cannot create %s", out);
+    if (!rc && asprintf(&udir, "%s/%s", out, d->UniqueDeviceID) < 0)
+        rc = ferry_error_set(FERRY_ENOMEM, "out of memory");
+    ferry_plan_t plan;
+    memset(&plan, 0, sizeof plan);
+    if (!rc)
+        rc = ferry_device_backup_write(d, &o, udir, &plan);
+    if (pw) {
+        ferry_wipe(pw, pwlen);
+        free(pw);
+    }
+    if (rc && made)
+        rmdir(out); /* nothing was written: leave no empty folder behind */
+    if (!rc)
+        printf("backup of %s written to %s (%s, %s)\n", dir, udir, plan.method == FERRY_BACKUP_ICLOUD ? "iCloud" : "host",
+               plan.encrypted ? "encrypted" : "not encrypted");
+    ec = rc == 0 ? EXIT_OK : plan.verdict == FERRY_VERDICT_REFUSED ? (cli_fail(rc), EXIT_REFUSED) : cli_fail(rc);
+    ferry_plan_free(&plan);
+    free(udir);
+    ferry_device_free(d);
+    return ec;
+}
+
 int cmd_device(int argc, char **argv)
 {
     static const struct {
@@ -461,7 +548,7 @@ int cmd_device(int argc, char **argv)
         int (*fn)(int, char **);
     } subs[] = {{"create", create},         {"show", show},           {"install-profile", install_profile},
                 {"remove-profile", remove_profile}, {"install-app", install_app}, {"remove-app", remove_app},
-                {"set", set}, {"serve", cmd_device_serve}};
+                {"set", set},           {"backup", backup},         {"serve", cmd_device_serve}};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;

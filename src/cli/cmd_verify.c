@@ -1,6 +1,7 @@
 /*
- * cmd_verify.c: `ferry verify DIR [--quick] [--json]`: checks a backup's structure, plists, database,
- * records and blobs, and (unless --quick) reads and decrypts every file against its record. Prints each
+ * cmd_verify.c: `ferry verify DIR [--quick] [--json]`, or a repository snapshot with
+ * `--repo DIR (--latest -u UDID | SNAPSHOT_ID)` (resolved by cmd_repo.c): checks a backup's structure,
+ * plists, database, records and blobs, and (unless --quick) reads and decrypts every file against its record. Prints each
  * finding and a verdict; exits non-zero when anything is wrong.
  */
 #include "cli.h"
@@ -33,14 +34,17 @@ int cmd_verify(int argc, char **argv)
 {
     static const struct option longopts[] = {{"quick", no_argument, NULL, OPT_QUICK},
                                              {"json", no_argument, NULL, OPT_JSON},
+                                             {"repo", required_argument, NULL, 'r'},
+                                             {"latest", no_argument, NULL, 'L'},
                                              CLI_BACKUP_LONGOPTS,
                                              {0}};
     cli_backup_opts_t o;
     cli_backup_opts_init(&o);
     ferry_verify_opts_t vo = {.decrypt_content = 1};
     verify_out_t v = {0};
-    int opt, h;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    int opt, h, latest = 0;
+    const char *repo = NULL, *udid = NULL;
+    while ((opt = getopt_long(argc, argv, "u:", longopts, NULL)) != -1) {
         if ((h = cli_backup_opt(&o, "verify", opt, optarg)) != 0) {
             if (h != 1)
                 return h;
@@ -48,8 +52,15 @@ int cmd_verify(int argc, char **argv)
             vo.decrypt_content = 0;
         } else if (opt == OPT_JSON) {
             v.json = 1;
+        } else if (opt == 'r') {
+            repo = optarg;
+        } else if (opt == 'u') {
+            udid = optarg;
+        } else if (opt == 'L') {
+            latest = 1;
         } else if (opt == OPT_HELP) {
             printf("usage: ferry verify DIR [--quick] [--json]\n"
+                   "       ferry verify [--repo DIR] (--latest -u UDID | SNAPSHOT_ID) [--quick] [--json]\n"
                    "  --quick   check structure, records and blob lengths, without reading file contents\n"
                    CLI_BACKUP_OPTIONS_HELP);
             return EXIT_OK;
@@ -57,10 +68,11 @@ int cmd_verify(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (optind + 1 != argc)
+    if (latest ? optind != argc : optind + 1 != argc)
         return cli_usage_error("verify", "expected one backup directory (see ferry verify --help)");
     char *dir;
-    int rc = cli_backup_resolve_dir(argv[optind], &dir);
+    int rc = repo || latest ? cli_repo_resolve(repo, latest ? NULL : argv[optind], udid, latest, &dir)
+                            : cli_backup_resolve_dir(argv[optind], &dir);
     if (rc)
         return cli_fail(rc);
     ferry_credentials_t cred;

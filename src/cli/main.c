@@ -17,6 +17,11 @@ static const cli_command_t commands[] = {
     {"extract", cmd_extract, "extract a backup's files to a folder"},
     {"verify", cmd_verify, "check a backup's structure and contents"},
     {"device", cmd_device, "create, inspect and edit emulated device directories"},
+    {"mdm", cmd_mdm, "run the MDM server and device-assignment service, administer it"},
+    {"plan", cmd_plan, "predict what a backup holds or a restore does, with the rule IDs"},
+    {"snapshots", cmd_snapshots, "list a backup repository's snapshots; path, import"},
+    {"snapshot", cmd_snapshots, "the same as snapshots (ferry snapshot import DIR)"},
+    {"prune", cmd_prune, "remove all but the newest snapshots of each device"},
     {NULL, NULL, NULL},
 };
 

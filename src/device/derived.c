@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *stub_name(const char *identifier)
+char *dev_profile_stub_name(const char *identifier)
 {
     unsigned char md[32];
     unsigned int mdlen = 0;
@@ -34,10 +34,12 @@ static int expected(const ferry_device_t *dev, const char *name)
         return dev->CloudConfigurationDetails != NULL;
     if (!strcmp(name, "MDM.plist"))
         return ferry_device_enrollment_profile(dev) != NULL;
+    if (!strcmp(name, FERRY_BACKUP_APP_MANAGEMENT_FILE))
+        return dev_app_management_needed(dev);
     if (strncmp(name, "profile-", 8))
         return 1; /* not ours: leave it */
     for (size_t i = 0; i < dev->n_profiles; i++) {
-        char *s = stub_name(dev->profiles[i].profile->PayloadIdentifier);
+        char *s = dev_profile_stub_name(dev->profiles[i].profile->PayloadIdentifier);
         int same = s && !strcmp(s, name);
         free(s);
         if (same)
@@ -83,8 +85,13 @@ int dev_derived_write(const ferry_device_t *dev)
     const ferry_installed_profile_t *enr = ferry_device_enrollment_profile(dev);
     if (!rc && enr)
         rc = write_one(dev, "MDM.plist", ferry_profile_find_payload(enr->profile, "com.apple.mdm")->dict, 1);
+    plist_t am = rc ? NULL : dev_app_management_build(dev);
+    if (am) {
+        rc = write_one(dev, FERRY_BACKUP_APP_MANAGEMENT_FILE, am, 1);
+        plist_free(am);
+    }
     for (size_t i = 0; i < dev->n_profiles && !rc; i++) {
-        char *s = stub_name(dev->profiles[i].profile->PayloadIdentifier);
+        char *s = dev_profile_stub_name(dev->profiles[i].profile->PayloadIdentifier);
         rc = s ? write_one(dev, s, dev->profiles[i].profile->top, 0) : ferry_error_set(FERRY_ENOMEM, "out of memory");
         free(s);
     }

@@ -11,10 +11,11 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "ferry/backup.h"
 #include "ferry/device.h"
 
-#define DEV_CONFIG_DOMAIN "SysSharedContainerDomain-systemgroup.com.apple.configurationprofiles"
-#define DEV_CONFIG_DIR "Library/ConfigurationProfiles"
+#define DEV_CONFIG_DOMAIN FERRY_BACKUP_CONFIG_DOMAIN
+#define DEV_CONFIG_DIR FERRY_BACKUP_CONFIG_DIR
 #define DEV_FORMAT_VERSION 1
 #define DEV_MAX_PLIST (64u * 1024 * 1024)
 #define DEV_MAX_PROFILE (16u * 1024 * 1024)
@@ -151,6 +152,12 @@ int dev_write_data_synthetic(const char *dir, const char *domain, const char *re
                              uint64_t seed);
 /* Total bytes of the regular files under path (0 when absent). */
 int dev_tree_size(const char *path, uint64_t *out);
+/* MDMAppManagement.plist (app_management.c): whether the device has anything to record, and the dict
+ * (a new plist, or NULL when nothing to record). */
+int dev_app_management_needed(const ferry_device_t *dev);
+plist_t dev_app_management_build(const ferry_device_t *dev);
+/* "profile-<40 hex>.stub": the generated stub's name for a profile (malloc'd; NULL on ENOMEM). */
+char *dev_profile_stub_name(const char *identifier);
 /* Rewrites the generated files of the configuration-profiles domain from the model. */
 int dev_derived_write(const ferry_device_t *dev);
 

@@ -3,7 +3,7 @@
  * (§7.4-§7.6, §10.8): ChangePassword (set, change, remove the backup password; a wrong old password
  * is MBErrorDomain 207; under forceEncryptedBackup the password cannot be removed), EnableCloudBackup
  * (refused when the restriction allowCloudBackup is false), Info and List (a text summary in
- * Content; List shows what a backup made now would hold, file by file, with the deciding rule). Invariants: changes go through the device module (ferry_device_set_backup_password,
+ * Content). Invariants: changes go through the device module (ferry_device_set_backup_password,
  * ferry_device_set) under the device's lock; after a failed change the model is reloaded from the
  * directory, as device.h requires; passwords are wiped after use.
  */
@@ -100,7 +100,6 @@ typedef struct {
     char *buf;
     size_t len, cap;
     uint64_t files, bytes;
-    emu_content_t *content;
 } text_t;
 
 static void text_add(text_t *t, const char *s)
@@ -122,36 +121,26 @@ static int list_one(const ferry_device_file_t *f, void *ctx)
 {
     text_t *t = ctx;
     char line[64];
-    const char *rule = NULL;
-    int in = emu_content_wants(t->content, f, &rule);
     text_add(t, f->domain);
     text_add(t, ",");
     text_add(t, f->relpath);
-    snprintf(line, sizeof line, ",%llu,%s,%s\n", (unsigned long long)f->size, in ? "included" : "excluded",
-             rule ? rule : "");
+    snprintf(line, sizeof line, ",%llu\n", (unsigned long long)f->size);
     text_add(t, line);
     t->files++;
     t->bytes += f->size;
     return 0;
 }
 
-/* Info: identity and backup settings; List: every device file with the rules engine's decision for a
- * backup made now (Domain,RelativePath,Size,included|excluded,rule). */
+/* Info: identity and backup settings; List: the device's files (Domain,RelativePath,Size). */
 int mb2_info_list(emu_conn_t *c, int list)
 {
     emu_device_t *d = c->dev;
     text_t t = {0};
     char line[512];
     pthread_mutex_lock(&d->lock);
-    char why[600];
-    if (list && emu_content_plan(d->model, d->will_encrypt, &t.content, why, sizeof why)) {
-        text_add(&t, "a backup would be refused: ");
-        text_add(&t, ferry_error_last());
-        text_add(&t, "\n");
-    } else if (list) {
-        text_add(&t, "Domain,RelativePath,Size,Backup,Rule\n");
+    if (list) {
+        text_add(&t, "Domain,RelativePath,Size\n");
         ferry_device_files_walk(d->model, list_one, &t);
-        emu_content_free(t.content);
     } else {
         snprintf(line, sizeof line,
                  "Device Name: %s\nUnique Identifier: %s\nProduct Type: %s\nProduct Version: %s\n"

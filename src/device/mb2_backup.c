@@ -1,8 +1,9 @@
 /*
  * mb2_backup.c: the device side of a mobilebackup2 Backup (§10.7, §10.8). As a real device does, the
- * emulated device decides the content (the B rules: backup_content.c) and builds the backup itself:
- * it writes a snapshot of the files of its files/ tree that the rules let in with ferry's backup writer (include/ferry/backup.h) into a private staging folder
- * under its state directory, encrypted when a backup password is set, then creates the bucket
+ * emulated device decides the content and builds the backup itself: ferry_device_backup_write (the
+ * device module; the B rules of the rules engine decide what goes in) writes it with the backup
+ * writer into a private staging folder under the device's state directory, encrypted when a backup
+ * password is set; this file then creates the bucket
  * directories on the host and uploads the blobs, Manifest.plist, Manifest.db and finally Status.plist
  * (SnapshotState "finished"), and ends with ProcessMessage {ErrorCode: 0}. Info.plist is the host's.
  * Incremental backups re-send only changed blobs (see "incremental backups" below).
@@ -13,6 +14,7 @@
 #include "device_internal.h"
 #include "ferry/backup.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <openssl/evp.h>
@@ -40,8 +42,6 @@ typedef struct {
     uint8_t *prev_status;      /* the host's Status.plist, when it has one */
     size_t prev_status_len;
     size_t uploaded;
-    emu_content_t *content;    /* what the rules engine lets into this backup */
-    size_t left_out;
 } backup_t;
 
 static plist_t dl_msg(const char *name)
@@ -114,31 +114,8 @@ static int free_space(backup_t *b, uint64_t *bytes)
     return rc;
 }
 
-static int stage_one(const ferry_device_file_t *f, void *ctx)
+static int add_staged(backup_t *b, const char *fileid, uint64_t size)
 {
-    backup_t *b = ctx;
-    if (!emu_content_wants(b->content, f, NULL)) {
-        b->left_out++;
-        return 0;
-    }
-    char *rel = malloc(strlen(f->domain) + strlen(f->relpath) + 8);
-    if (!rel)
-        return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    sprintf(rel, "files/%s/%s", f->domain, f->relpath);
-    char *src = ferry_path_join(b->c->dev->dir, rel);
-    free(rel);
-    struct stat st;
-    if (!src || lstat(src, &st)) {
-        free(src);
-        return ferry_error_set(FERRY_EIO, "device %s: cannot read files/%s/%s", b->c->dev->udid, f->domain,
-                               f->relpath);
-    }
-    ferry_file_meta_t m = {.mode = (int32_t)(st.st_mode & 07777), .mtime = st.st_mtime, .ctime = st.st_ctime,
-                           .birth = st.st_mtime, .protection_class = f->protection_class};
-    int rc = ferry_writer_add_file_path(b->w, f->domain, f->relpath, &m, src);
-    free(src);
-    if (rc)
-        return rc;
     if (b->nfiles == b->cap) {
         size_t ncap = b->cap ? b->cap * 2 : 64;
         staged_file_t *nf = realloc(b->files, ncap * sizeof *nf);
@@ -149,56 +126,68 @@ static int stage_one(const ferry_device_file_t *f, void *ctx)
     }
     staged_file_t *sf = &b->files[b->nfiles];
     memset(sf, 0, sizeof *sf);
-    ferry_fileid(f->domain, f->relpath, sf->fileid);
-    sf->device_path = malloc(strlen(f->domain) + strlen(f->relpath) + 16);
-    if (!sf->device_path)
+    memcpy(sf->fileid, fileid, 40);
+    /* the device-side path is informational: the host reads and ignores it (§10.6.2) */
+    if (asprintf(&sf->device_path, "/var/mobile/Library/Backup/%s", fileid) < 0) {
+        sf->device_path = NULL;
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    sprintf(sf->device_path, "/var/mobile/%s/%s", f->domain, f->relpath);
+    }
     b->nfiles++;
-    b->total_bytes += f->size;
+    b->total_bytes += size;
     return 0;
 }
 
-/* Writes the whole snapshot into the staging folder. */
-static int stage(backup_t *b, int full)
+static int is_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return s[n] == '\0';
+}
+
+/* The blobs the writer left in the staging folder: <xx>/<fileID>, in bucket order. */
+static int collect_blobs(backup_t *b)
+{
+    int rc = 0;
+    for (int k = 0; !rc && k < 256; k++) {
+        char bucket[3];
+        snprintf(bucket, sizeof bucket, "%02x", k);
+        char *dir = ferry_path_join(b->udid_dir, bucket);
+        DIR *dh = dir ? opendir(dir) : NULL;
+        struct dirent *e;
+        while (!rc && dh && (e = readdir(dh))) {
+            struct stat st;
+            if (!is_hex(e->d_name, 40) || strncmp(e->d_name, bucket, 2) || fstatat(dirfd(dh), e->d_name, &st,
+                                                                                     AT_SYMLINK_NOFOLLOW) ||
+                !S_ISREG(st.st_mode))
+                continue;
+            rc = add_staged(b, e->d_name, (uint64_t)st.st_size);
+        }
+        if (dh)
+            closedir(dh);
+        free(dir);
+    }
+    return rc;
+}
+
+/* Writes the backup the device makes of itself (ferry_device_backup_write: the B rules decide the
+ * content) into the staging folder. */
+static int stage(backup_t *b)
 {
     emu_device_t *d = b->c->dev;
-    char tmpl[64];
-    snprintf(tmpl, sizeof tmpl, "staging-XXXXXX");
-    b->staging = ferry_path_join(d->state_dir, tmpl);
+    b->staging = ferry_path_join(d->state_dir, "staging-XXXXXX");
     if (!b->staging || !mkdtemp(b->staging))
         return ferry_error_errno("device %s: cannot create a staging folder", d->udid);
     b->udid_dir = ferry_path_join(b->staging, d->udid);
     if (!b->udid_dir)
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    const ferry_device_t *m = d->model;
-    ferry_writer_opts_t o = {
-        .ident = {.udid = m->UniqueDeviceID, .product_type = m->ProductType, .product_version = m->ProductVersion,
-                  .build_version = m->BuildVersion, .serial_number = m->SerialNumber, .device_name = m->DeviceName,
-                  .was_passcode_set = m->PasscodePresent},
-        .is_full_backup = full,
-        .kdf = {.dpic = b->c->srv->kdf_dpic},
-    };
-    char *pw = NULL;
-    size_t pwlen = 0;
-    int rc = 0;
-    if (d->will_encrypt && (rc = ferry_device_get_backup_password(m, &pw, &pwlen)))
-        return rc;
-    o.password = pw;
-    o.password_len = pwlen;
-    rc = ferry_writer_open(b->udid_dir, &o, &b->w);
-    if (pw) {
-        ferry_wipe(pw, pwlen);
-        free(pw);
-    }
-    char why[600];
-    if (!rc)
-        rc = emu_content_plan(m, d->will_encrypt, &b->content, why, sizeof why);
-    if (!rc)
-        rc = ferry_device_files_walk(m, stage_one, b);
-    if (!rc)
-        rc = ferry_writer_commit(b->w);
-    return rc;
+    ferry_device_backup_opts_t o;
+    ferry_device_backup_opts_init(&o);
+    o.plan.method = FERRY_BACKUP_HOST;
+    o.plan.encrypted = d->will_encrypt;
+    o.kdf.dpic = b->c->srv->kdf_dpic;
+    int rc = ferry_device_backup_write(d->model, &o, b->udid_dir, NULL);
+    return rc ? rc : collect_blobs(b);
 }
 
 static int create_dir(backup_t *b, const char *rel)
@@ -459,7 +448,6 @@ static void backup_clear(backup_t *b)
         free(b->files[i].device_path);
     free(b->files);
     free(b->prev_status);
-    emu_content_free(b->content);
 }
 
 int mb2_backup(emu_conn_t *c, plist_t req)
@@ -485,7 +473,7 @@ int mb2_backup(emu_conn_t *c, plist_t req)
                              "(forceEncryptedBackup): set a backup password first", NULL);
     }
     pthread_mutex_lock(&d->lock);
-    int srs = stage(&b, full);
+    int srs = stage(&b);
     pthread_mutex_unlock(&d->lock);
     if (srs) {
         char msg[512];
@@ -511,8 +499,8 @@ int mb2_backup(emu_conn_t *c, plist_t req)
         ferry_log(FERRY_LOG_WARN, "device %s: cannot remember the backup (%s): the next one is complete",
                   d->udid, ferry_error_last());
     if (c->srv->verbose)
-        ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: backup of %zu files (%zu left out by the rules), %zu "
-                  "uploaded (%s)", d->udid, b.nfiles, b.left_out, b.uploaded, rc ? ferry_error_last() : "ok");
+        ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: backup of %zu blobs, %zu uploaded (%s)", d->udid, b.nfiles,
+                  b.uploaded, rc ? ferry_error_last() : "ok");
     backup_clear(&b);
     return rc ? rc : emu_dl_finish(c, 0, NULL, NULL);
 }

@@ -25,14 +25,6 @@ int mb2_opt_bool(plist_t req, const char *key, int dflt);
  * non-zero only when the connection is broken. */
 int mb2_backup(emu_conn_t *c, plist_t req);
 
-/* The content of a backup by the rules engine (backup_content.c). emu_content_plan fails with
- * FERRY_EINVAL and the refusal in why when the device would not start this backup. */
-typedef struct emu_content emu_content_t;
-int emu_content_plan(const ferry_device_t *m, int encrypted, emu_content_t **out, char *why, size_t whylen);
-/* 1 when f goes into the backup; otherwise 0 and *rule (may be NULL) names the deciding rule. */
-int emu_content_wants(const emu_content_t *c, const ferry_device_file_t *f, const char **rule);
-void emu_content_free(emu_content_t *c);
-
 /* Restore (mb2_restore.c); same contract as mb2_backup. */
 int mb2_restore(emu_conn_t *c, plist_t req);
 /* mb2_admin.c: each ends with the final ProcessMessage. */
