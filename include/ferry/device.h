@@ -352,6 +352,10 @@ typedef struct {
  * device, the same device twice, a socket that cannot be bound) are returned before serving starts. */
 int ferry_device_serve(const char *const *dirs, size_t n, const ferry_serve_opts_t *opts);
 void ferry_device_serve_stop(void);
+/* Relays com.apple.itunes-client.syncCancelRequest to every host connection of every served device
+ * that observes it (within 200 ms), as when the user cancels a sync on the device. Only sets a flag:
+ * safe in a signal handler. */
+void ferry_device_serve_cancel_sync(void);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,8 @@
 /*
  * cmd_device_serve.c: `ferry device serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR]
- * [--verbose]`: argument parsing only; the emulated device's protocols live in src/device (serve.c
- * and its neighbours). SIGINT and SIGTERM stop the server cleanly (the socket file is removed).
+ * [--verbose] [--kdf-dpic N]`: argument parsing only; the emulated device's protocols live in
+ * src/device (serve.c and its neighbours). SIGINT and SIGTERM stop the server cleanly (the socket
+ * file is removed); SIGUSR1 relays a sync cancel to the hosts.
  */
 #include "cli.h"
 
@@ -19,6 +20,12 @@ static void on_signal(int sig)
     ferry_device_serve_stop();
 }
 
+static void on_cancel(int sig)
+{
+    (void)sig;
+    ferry_device_serve_cancel_sync();
+}
+
 static void on_ready(void *ctx)
 {
     fprintf(stderr, "ferry device serve: listening on %s\n", (const char *)ctx);
@@ -33,6 +40,8 @@ static void usage(FILE *out)
                  "that libimobiledevice tools run with USBMUXD_SOCKET_ADDRESS=<the --listen value> see\n"
                  "them. Pair records, device keys and AFC storage are kept under --state (default:\n"
                  "PATH.d next to a UNIX socket, ferry-serve-PORT.d for TCP). Stop with SIGINT/SIGTERM.\n"
+                 "SIGUSR1 cancels the running syncs, as a user would on the device: the devices relay\n"
+                 "com.apple.itunes-client.syncCancelRequest to the hosts that observe it.\n"
                  "--kdf-dpic N makes the keybags of encrypted backups cheaper to unlock than a real\n"
                  "device's (10 million iterations): for tests and demonstrations only.\n");
 }
@@ -79,6 +88,9 @@ int cmd_device_serve(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    struct sigaction sc = {.sa_handler = on_cancel};
+    sigemptyset(&sc.sa_mask);
+    sigaction(SIGUSR1, &sc, NULL);
     int rc = ferry_device_serve((const char *const *)argv + optind, (size_t)(argc - optind), &o);
     return rc ? cli_fail(rc) : EXIT_OK;
 }

@@ -24,11 +24,27 @@
 
 #define MAX_CONNS 256
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, cancel_flag;
 
 void ferry_device_serve_stop(void)
 {
     stop_flag = 1;
+}
+
+void ferry_device_serve_cancel_sync(void)
+{
+    cancel_flag = 1;
+}
+
+/* The user "cancels the sync on the device": hosts that observe syncCancelRequest abort. */
+static void relay_cancel(emu_server_t *s)
+{
+    cancel_flag = 0;
+    for (size_t i = 0; i < s->ndevs; i++) {
+        size_t n = emu_np_relay(s->devs[i], "com.apple.itunes-client.syncCancelRequest");
+        ferry_log(FERRY_LOG_INFO, "device %s: syncCancelRequest relayed to %zu host connection(s)",
+                  s->devs[i]->udid, n);
+    }
 }
 
 /* ---- connection bookkeeping ---------------------------------------------------------------------- */
@@ -357,6 +373,8 @@ static void accept_loop(emu_server_t *s, int lfd)
 {
     while (!stop_flag) {
         struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+        if (cancel_flag)
+            relay_cancel(s);
         int n = poll(&pfd, 1, 200);
         if (n <= 0)
             continue;

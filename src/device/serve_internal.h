@@ -34,6 +34,7 @@ enum {
 #define EMU_PLIST_MAX (16u * 1024 * 1024) /* largest framed plist accepted from a host */
 
 typedef struct emu_server emu_server_t;
+typedef struct emu_np_observer emu_np_observer_t;
 
 /* One served device directory. */
 typedef struct {
@@ -55,6 +56,7 @@ typedef struct {
     int will_encrypt;       /* a backup password is set */
     int requires_encryption; /* restriction forceEncryptedBackup (B13's effective value) */
     int allow_cloud_backup;  /* restriction allowCloudBackup */
+    emu_np_observer_t *observers; /* notification_proxy connections (notification_proxy.c); lock */
     emu_server_t *srv;
 } emu_device_t;
 
@@ -132,6 +134,9 @@ void emu_tls_close(emu_conn_t *c);
 
 void emu_lockdown_serve(emu_conn_t *c);
 void emu_np_serve(emu_conn_t *c);
+/* Sends RelayNotification name to every notification_proxy connection of d that observes it;
+ * returns how many got it. */
+size_t emu_np_relay(emu_device_t *d, const char *name);
 void emu_instproxy_serve(emu_conn_t *c);
 void emu_afc_serve(emu_conn_t *c);
 void emu_mb2_serve(emu_conn_t *c);

@@ -1,5 +1,6 @@
 # usbmuxd: `idevice_id -l` lists every served device, `ideviceinfo -s` (no session) and `idevice_id
-# UDID` read each one's identity, and the server survives malformed usbmuxd packets.
+# UDID` read each one's identity, and the server survives malformed usbmuxd packets. Also the relay
+# of a sync cancel by notification_proxy.
 . "$FERRY_TESTS/integration/lib.sh"
 need_tools idevice_id ideviceinfo python3
 make_device "$TMP/a" unmanaged-personal "Phone A"
@@ -26,5 +27,15 @@ python3 "$FERRY_TESTS/integration/emu_garbage.py" "$TMP/mux.sock" usbmux || fail
 server_alive
 run_ok idevice_id -l
 [ "$(wc -l <"$TMP/out")" = 2 ] || fail "after garbage: idevice_id -l lists $(wc -l <"$TMP/out") devices"
+
+# notification_proxy relays a sync cancel (SIGUSR1) to the connections that observe it
+python3 "$FERRY_TESTS/integration/emu_np_observe.py" "$TMP/mux.sock" com.apple.itunes-client.syncCancelRequest \
+    >"$TMP/np.out" 2>&1 &
+np_pid=$!
+for _ in $(seq 1 100); do grep -q observing "$TMP/np.out" && break; sleep 0.1; done
+grep -q observing "$TMP/np.out" || fail "the observer did not start: $(cat "$TMP/np.out")"
+kill -USR1 "$SERVER_PID"
+wait $np_pid || fail "no relayed notification: $(cat "$TMP/np.out")"
+grep -qx "com.apple.itunes-client.syncCancelRequest" "$TMP/np.out" || fail "relayed: $(cat "$TMP/np.out")"
 stop_server
 echo PASS
