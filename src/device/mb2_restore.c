@@ -10,11 +10,16 @@
  * Refusals: Find My on (211), not enough space on the device (105). Invariants: every path from the
  * host is confined to the staging folder; every record comes from the validating reader; device
  * files are replaced atomically (temporary name, rename); the staging folder is always removed.
- * Not yet: the rules engine's restore plan for profiles, apps, books and management.
+ * The rules engine's restore plan (ferry_policy_restore_plan) is asked once the files are staged: a
+ * refused restore (R3 older OS, R4, R5, another device's UDID where it matters, ...) ends with its
+ * reason before anything is written, and data files of categories and managed apps are written only
+ * when their plan item says restored. Not yet: applying the plan's profiles, apps, books and
+ * management to the device directory.
  */
 #include "mb2_internal.h"
 #include "device_internal.h"
 #include "ferry/backup.h"
+#include "ferry/policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +38,9 @@ typedef struct {
     int fd;              /* file being received, or -1 */
     char *cur;           /* its staging path */
     int system, preserve_settings, remove_missing;
-    uint64_t restored, removed;
+    uint64_t restored, removed, held_back;
+    ferry_plan_t plan;   /* the rules engine's restore plan */
+    int have_plan;
 } restore_t;
 
 /* ---- receiving files from the host ----------------------------------------------------------------- */
@@ -149,11 +156,31 @@ static int is_settings(const char *domain, const char *relpath)
            (!strcmp(domain, "HomeDomain") && !strncmp(relpath, "Library/Preferences/", 20));
 }
 
-static int wanted(const restore_t *r, const char *domain, const char *relpath)
+/* The plan item that governs a file (a data category or a managed app's data) must say restored. */
+static int plan_allows(const restore_t *r, const char *domain, const char *relpath)
+{
+    if (!r->have_plan)
+        return 1;
+    const ferry_plan_item_t *it = NULL;
+    unsigned cat = ferry_device_file_category(domain, relpath);
+    if (cat)
+        it = ferry_plan_find(&r->plan, FERRY_ITEM_CATEGORY, ferry_policy_category_name(cat));
+    if (!it && !strncmp(domain, "AppDomain-", 10))
+        it = ferry_plan_find(&r->plan, FERRY_ITEM_APP_DATA, domain + 10);
+    return !it || it->d.outcome == FERRY_OUT_RESTORED;
+}
+
+/* The part of the device a restore with these options replaces. */
+static int in_scope(const restore_t *r, const char *domain, const char *relpath)
 {
     if (!r->system && !is_app_domain(domain))
         return 0;
     return !(r->preserve_settings && is_settings(domain, relpath));
+}
+
+static int wanted(const restore_t *r, const char *domain, const char *relpath)
+{
+    return in_scope(r, domain, relpath) && plan_allows(r, domain, relpath);
 }
 
 /* Streams one record's plaintext to files/<domain>/<relpath> through a temporary name. */
@@ -212,11 +239,12 @@ typedef struct {
     size_t n, cap;
 } sweep_t;
 
-/* Device files of restored domains that the backup does not hold. */
+/* Device files in the restore's scope that the backup does not hold (also those of categories the
+ * backup cannot hold: the restore replaces the device's data). */
 static int sweep_one(const ferry_device_file_t *f, void *ctx)
 {
     sweep_t *s = ctx;
-    if (!wanted(s->r, f->domain, f->relpath))
+    if (!in_scope(s->r, f->domain, f->relpath))
         return 0;
     ferry_record_t rec;
     memset(&rec, 0, sizeof rec);
@@ -291,6 +319,37 @@ static uint64_t restore_size(restore_t *r, ferry_backup_t *b)
     return total;
 }
 
+/* Asks the rules engine (caller holds the device lock, blobs are staged). FERRY_EINVAL with the
+ * refusal in why when the device refuses this restore. */
+static int restore_plan(restore_t *r, ferry_backup_t *b, char *why, size_t whylen)
+{
+    ferry_backup_content_t content;
+    ferry_backup_facts_t bf;
+    ferry_device_facts_t tf;
+    memset(&content, 0, sizeof content);
+    memset(&bf, 0, sizeof bf);
+    memset(&tf, 0, sizeof tf);
+    int rc = ferry_backup_content_read(b, &content);
+    if (!rc)
+        rc = ferry_policy_backup_facts_from_content(&content, &bf);
+    if (!rc)
+        rc = ferry_device_facts(r->c->dev->model, 1, &tf);
+    /* the emulated device's MDM check-in is not modelled yet: plan with the server accepting (S2) */
+    ferry_restore_options_t ro = {.host = FERRY_HOST_FINDER, .mdm = FERRY_MDM_ACCEPT};
+    if (!rc && !(rc = ferry_policy_restore_plan(&bf, &tf, &ro, &r->plan))) {
+        r->have_plan = 1;
+        if (r->plan.verdict == FERRY_VERDICT_REFUSED) {
+            snprintf(why, whylen, "%s (%s)", r->plan.refusal.why,
+                     r->plan.refusal.n_rules ? r->plan.refusal.rules[0] : "");
+            rc = FERRY_EINVAL;
+        }
+    }
+    ferry_device_facts_free(&tf);
+    ferry_policy_backup_facts_free_content(&bf);
+    ferry_backup_content_clear(&content);
+    return rc;
+}
+
 /* ---- the request ------------------------------------------------------------------------------------ */
 
 static int finish_error(restore_t *r, int code, const char *fallback)
@@ -335,7 +394,15 @@ static int restore_staged(restore_t *r, plist_t req)
         return rc;
     }
     pthread_mutex_lock(&d->lock);
-    rc = apply(r, b);
+    char why[FERRY_PLAN_WHY_MAX + 16];
+    rc = restore_plan(r, b, why, sizeof why);
+    if (rc == FERRY_EINVAL) {
+        pthread_mutex_unlock(&d->lock);
+        ferry_backup_close(b);
+        return emu_dl_finish(r->c, MB2_E_INVALID, why, NULL);
+    }
+    if (!rc)
+        rc = apply(r, b);
     ferry_device_t *m = NULL;
     if (ferry_device_load(d->dir, &m) == 0) {
         ferry_device_free(d->model);
@@ -380,6 +447,8 @@ int mb2_restore(emu_conn_t *c, plist_t req)
     if (!rc)
         rc = restore_staged(&r, req);
     dev_rmtree(r.staging);
+    if (r.have_plan)
+        ferry_plan_free(&r.plan);
     free(r.staging);
     free(r.cur);
     free(r.src);
