@@ -93,7 +93,8 @@ int emu_plist_send(emu_conn_t *c, plist_t p, int xml);
 int emu_plist_length(const uint8_t hdr[4], uint32_t *len);
 /* Receives one framed plist: FERRY_EIO at end of stream, FERRY_EFORMAT for a bad length or body. */
 int emu_plist_recv(emu_conn_t *c, plist_t *out);
-/* A dict's string value or NULL (borrowed from libplist's copy: the caller frees). */
+/* A copy of a dict's string value (malloc'd: the caller frees), or NULL when dict is not a dict or the
+ * key is absent or not a string. */
 char *emu_dict_string(plist_t dict, const char *key);
 
 /* ---- usbmux_server.c ------------------------------------------------------------------------------ */

@@ -81,7 +81,7 @@ def service_cases():
     yield b"CFA6LPAA" + struct.pack("<QQQQ", 0xFFFFFFFFFFFF, 40, 1, 0x0D)
     yield b"CFA6LPAA" + struct.pack("<QQQQ", 48, 30, 1, 0x0D) + b"\x00" * 8
     yield b"CFA6LPAA" + struct.pack("<QQQQ", 41, 41, 1, 0x0A) + b"/"
-    yield b"CFA6LPAA" + struct.pack("<QQQQ", 60, 60, 2, 0x0D) + struct.pack("<Q", 2) + b"/../../escape\x00"
+    yield b"CFA6LPAA" + struct.pack("<QQQQ", 62, 62, 2, 0x0D) + struct.pack("<Q", 2) + b"/../../escape\x00"
     yield b"CFA6LPAA" + struct.pack("<QQQQ", 56, 56, 3, 0x0F) + struct.pack("<QQ", 77, 1 << 40)
     yield os.urandom(2048)
 

@@ -45,6 +45,7 @@ grep -q "SUCCESS: Unpaired" "$TMP/out" || fail "idevicepair unpair: $(cat "$TMP/
 
 python3 "$FERRY_TESTS/integration/emu_garbage.py" "$TMP/mux.sock" services >/dev/null || fail "garbage client failed"
 server_alive
+[ -z "$(find "$TMP" -name "escap*")" ] || fail "an AFC path escaped the media root"
 run_ok ideviceinfo -u $A -k DeviceName
 [ "$(cat "$TMP/out")" = "Phone A" ] || fail "after garbage: DeviceName '$(cat "$TMP/out")'"
 stop_server
