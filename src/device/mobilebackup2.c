@@ -2,8 +2,7 @@
  * mobilebackup2.c: com.apple.mobilebackup2 on the emulated device (§10): the DeviceLink version
  * exchange as soon as the host connects, Hello, then one request at a time (Backup in mb2_backup.c,
  * Restore in mb2_restore.c; Info, List, ChangePassword, EnableCloudBackup in mb2_admin.c), each ending
- * with the
- * DLMessageProcessMessage that ends the host's loop. Invariants: never DLMessagePurgeDiskSpace
+ * with the DLMessageProcessMessage that ends the host's loop. Invariants: never DLMessagePurgeDiskSpace
  * (§2 item 14); a request the device does not support still gets a ProcessMessage with a non-zero
  * ErrorCode, so the host never waits for nothing; DLMessageDisconnect ends the connection.
  */
