@@ -4,7 +4,7 @@
 # and passes `ferry verify` and `ferry ls`. Incremental backups re-send only what changed (counts
 # asserted from idevicebackup2's "Received N files"), `backup --full` re-sends everything, and garbage
 # on every service port does not stop a later backup.
-. "$FERRY_TESTS/integration/lib.sh"
+. "$FERRY_TESTS/integration/emu_lib.sh"
 need_tools idevicebackup2 python3
 make_device "$TMP/dev" unmanaged-personal "Backup Phone"
 U=$(udid_of "$TMP/dev")

@@ -3,7 +3,7 @@
 # `changepw` with a wrong old password fails with 207 and with the right one succeeds, `encryption
 # off` turns it off. A device under forceEncryptedBackup refuses to back up without a password and
 # refuses `encryption off`; with allowCloudBackup false it refuses `cloud on`. Also `info` and `list`.
-. "$FERRY_TESTS/integration/lib.sh"
+. "$FERRY_TESTS/integration/emu_lib.sh"
 need_tools idevicebackup2 ideviceinfo python3
 make_device "$TMP/p" unmanaged-personal "Personal"
 make_device "$TMP/m" ade-iphone "Managed"

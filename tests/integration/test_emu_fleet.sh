@@ -3,7 +3,7 @@
 # The emulator also listens on TCP (HOST:PORT). A device that has not finished Setup Assistant
 # refuses a backup with 212, and the Info.plist idevicebackup2 writes lists the device's apps
 # (installation_proxy Browse).
-. "$FERRY_TESTS/integration/lib.sh"
+. "$FERRY_TESTS/integration/emu_lib.sh"
 need_tools idevicebackup2 idevice_id python3
 make_device "$TMP/a" unmanaged-personal "Fleet A" 11
 make_device "$TMP/b" de-account-iphone "Fleet B" 12

@@ -1,7 +1,7 @@
 # lockdownd: pairing through the emulator's pair-record store (idevicepair pair/validate/unpair),
 # sessions over TLS (TLS 1.3 for iOS >= 10, TLS 1.0 for an iOS 9 device), GetValue with and without
 # domains, and malformed input on every service port.
-. "$FERRY_TESTS/integration/lib.sh"
+. "$FERRY_TESTS/integration/emu_lib.sh"
 need_tools idevice_id ideviceinfo idevicepair python3
 make_device "$TMP/a" ade-iphone "Phone A"
 make_device "$TMP/old" unmanaged-personal "Old Phone"

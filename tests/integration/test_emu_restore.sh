@@ -4,7 +4,7 @@
 # --system only app domains are restored; the rules engine refuses a restore onto an older OS (R3);
 # Find My on is refused with 211; an encrypted backup
 # restores with the right --password and is refused with 207 for a wrong one.
-. "$FERRY_TESTS/integration/lib.sh"
+. "$FERRY_TESTS/integration/emu_lib.sh"
 need_tools idevicebackup2 python3
 make_device "$TMP/dev" unmanaged-personal "Restore Phone"
 "$FERRY" device set "$TMP/dev" findmy false >/dev/null

@@ -1,7 +1,7 @@
 # usbmuxd: `idevice_id -l` lists every served device, `ideviceinfo -s` (no session) and `idevice_id
 # UDID` read each one's identity, and the server survives malformed usbmuxd packets. Also the relay
 # of a sync cancel by notification_proxy.
-. "$FERRY_TESTS/integration/lib.sh"
+. "$FERRY_TESTS/integration/emu_lib.sh"
 need_tools idevice_id ideviceinfo python3
 make_device "$TMP/a" unmanaged-personal "Phone A"
 make_device "$TMP/b" ade-iphone "Phone B"

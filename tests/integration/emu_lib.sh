@@ -1,4 +1,4 @@
-# lib.sh: helpers for the emulator's integration tests (sourced): a temporary folder, device
+# emu_lib.sh: helpers for the emulator's integration tests (sourced): a temporary folder, device
 # directories, and `ferry device serve` on a UNIX socket in it, always killed at exit. The real
 # libimobiledevice tools are run against it through USBMUXD_SOCKET_ADDRESS. Every wait is bounded so
 # that a hang fails the test instead of blocking CI; no assertion depends on wall-clock time.
