@@ -397,6 +397,31 @@ typedef struct {
 void ferry_device_checkin_state(const ferry_device_t *dev, ferry_device_checkin_state_t *out);
 /* Writes the state into device.plist and saves. */
 int ferry_device_set_checkin_state(ferry_device_t *dev, const ferry_device_checkin_state_t *st);
+/* ==== the emulated device on the wire (ferry device serve) =======================================
+ * src/device/serve.c and the protocol files next to it: usbmuxd, lockdownd with session TLS,
+ * notification_proxy, installation_proxy, AFC and mobilebackup2 over DeviceLink, as the unmodified
+ * libimobiledevice 1.3.0 tools expect them (spec/device-protocol.md). */
+
+typedef struct {
+    const char *listen;        /* "UNIX:/path/to/socket" or "HOST:PORT" */
+    const char *state_dir;     /* pair records, device keys, AFC roots; NULL: "<socket path>.d" (UNIX)
+                                  or "ferry-serve-<port>.d" (TCP) */
+    int verbose;               /* log every request at FERRY_LOG_INFO */
+    uint32_t kdf_dpic;         /* DPIC of the keybags of encrypted backups; 0 = what devices use
+                                  (FERRY_DEFAULT_DPIC, 10 million); smaller only for tests and demos */
+    void (*ready)(void *ctx);  /* called once the socket listens, or NULL */
+    void *ready_ctx;
+} ferry_serve_opts_t;
+
+/* Serves the device directories until ferry_device_serve_stop() is called (from a signal handler:
+ * it only sets a flag), then closes every connection and returns 0. Errors (a directory that is not a
+ * device, the same device twice, a socket that cannot be bound) are returned before serving starts. */
+int ferry_device_serve(const char *const *dirs, size_t n, const ferry_serve_opts_t *opts);
+void ferry_device_serve_stop(void);
+/* Relays com.apple.itunes-client.syncCancelRequest to every host connection of every served device
+ * that observes it (within 200 ms), as when the user cancels a sync on the device. Only sets a flag:
+ * safe in a signal handler. */
+void ferry_device_serve_cancel_sync(void);
 
 #ifdef __cplusplus
 }

@@ -32,7 +32,8 @@ static void usage(FILE *out)
             "  set DIR backup-password [--password-file FILE | --clear]   (else $FERRY_BACKUP_PASSWORD)\n"
             "  backup DIR OUT [--encrypted] [--icloud] [--account personal|managed] [--password-file FILE]\n"
             "              [--kdf-dpic N]   offline backup of the emulated device into OUT/<UDID>\n"
-            "  checkin DIR [--url URL] [--restored] [--json]   check in with the MDM server (--help)\n\n"
+            "  checkin DIR [--url URL] [--restored] [--json]   check in with the MDM server (--help)\n"
+            "  serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR] [--verbose] [--kdf-dpic N]\n\n"
             "Templates:\n");
     for (const char *const *t = ferry_device_template_names(); *t; t++)
         fprintf(out, "  %-20s %s\n", *t, ferry_device_template_summary(*t));
@@ -548,7 +549,8 @@ int cmd_device(int argc, char **argv)
         int (*fn)(int, char **);
     } subs[] = {{"create", create},         {"show", show},           {"install-profile", install_profile},
                 {"remove-profile", remove_profile}, {"install-app", install_app}, {"remove-app", remove_app},
-                {"set", set},           {"backup", backup},       {"checkin", cmd_device_checkin}};
+                {"set", set},           {"backup", backup},       {"checkin", cmd_device_checkin},
+                {"serve", cmd_device_serve}};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;

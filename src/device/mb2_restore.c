@@ -1,0 +1,456 @@
+/*
+ * mb2_restore.c: the device side of a mobilebackup2 Restore (§7.3, §10.4, §10.8). The device pulls
+ * Manifest.plist, Manifest.db and Status.plist of the source backup with DLMessageDownloadFiles into a
+ * private staging folder, opens it with ferry's reader (an encrypted backup needs the Password
+ * option: a wrong one is MBErrorDomain 207, before any data file moves), pulls the data files, and
+ * writes each regular file into its files/<domain>/<relativePath>. Options: without
+ * RestoreSystemFiles only app domains are restored; RestorePreserveSettings keeps the device's
+ * preference files; RemoveItemsNotRestored removes device files of the restored domains that the
+ * backup does not hold. Then the passcode and biometrics are cleared (R1) and the device "reboots".
+ * Refusals: Find My on (211), not enough space on the device (105). Invariants: every path from the
+ * host is confined to the staging folder; every record comes from the validating reader; device
+ * files are replaced atomically (temporary name, rename); the staging folder is always removed.
+ * The rules engine's restore plan (ferry_policy_restore_plan) is asked once the files are staged: a
+ * refused restore (R3 older OS, R4, R5, another device's UDID where it matters, ...) ends with its
+ * reason before anything is written, and data files of categories and managed apps are written only
+ * when their plan item says restored. Not yet: applying the plan's profiles, apps, books and
+ * management to the device directory.
+ */
+#include "mb2_internal.h"
+#include "device_internal.h"
+#include "ferry/backup.h"
+#include "ferry/policy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BATCH 256
+
+typedef struct {
+    emu_conn_t *c;
+    char *src;           /* SourceIdentifier: the backup's UDID folder name on the host */
+    char *staging;       /* <state>/<udid>/restore-XXXXXX */
+    int fd;              /* file being received, or -1 */
+    char *cur;           /* its staging path */
+    int system, preserve_settings, remove_missing;
+    uint64_t restored, removed, held_back;
+    ferry_plan_t plan;   /* the rules engine's restore plan */
+    int have_plan;
+} restore_t;
+
+/* ---- receiving files from the host ----------------------------------------------------------------- */
+
+static int recv_cb(void *ctx, const char *path, int state, const uint8_t *data, size_t len)
+{
+    restore_t *r = ctx;
+    if (state == EMU_DL_FILE_BEGIN) {
+        size_t n = strlen(r->src);
+        if (strncmp(path, r->src, n) || path[n] != '/' || ferry_path_check_relative(path, strlen(path)))
+            return ferry_error_set(FERRY_EUNSAFE, "restore: the host sent '%s', outside the backup", path);
+        free(r->cur);
+        r->cur = ferry_path_join(r->staging, path);
+        char *slash = r->cur ? strrchr(r->cur, '/') : NULL;
+        if (!slash)
+            return ferry_error_set(FERRY_ENOMEM, "out of memory");
+        *slash = '\0';
+        int rc = ferry_mkdir_p(r->cur, 0700);
+        *slash = '/';
+        if (rc)
+            return rc;
+        r->fd = open(r->cur, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        return r->fd < 0 ? ferry_error_errno("restore: cannot create %s", r->cur) : 0;
+    }
+    if (r->fd < 0)
+        return ferry_error_set(FERRY_EFORMAT, "restore: data outside a file");
+    if (state == EMU_DL_FILE_DATA)
+        return ferry_write_full(r->fd, data, len, r->cur);
+    close(r->fd);
+    r->fd = -1;
+    if (state == EMU_DL_FILE_ERROR)
+        unlink(r->cur); /* the host could not send it: the reader reports it missing */
+    return 0;
+}
+
+/* One DLMessageDownloadFiles round: paths (an array, consumed), raw stream, status. */
+static int download(restore_t *r, plist_t paths)
+{
+    plist_t m = plist_new_array();
+    plist_array_append_item(m, plist_new_string("DLMessageDownloadFiles"));
+    plist_array_append_item(m, paths);
+    plist_array_append_item(m, plist_new_dict());
+    plist_array_append_item(m, plist_new_real(0.0));
+    plist_array_append_item(m, plist_new_uint(0));
+    int rc = emu_dl_send(r->c, m);
+    plist_free(m);
+    if (!rc)
+        rc = emu_dl_recv_files(r->c, recv_cb, r);
+    if (r->fd >= 0) {
+        close(r->fd);
+        r->fd = -1;
+    }
+    plist_t reply;
+    char *name;
+    if (!rc && !(rc = emu_dl_recv(r->c, &reply, &name))) {
+        int64_t code;
+        rc = emu_dl_parse_status(reply, &code, NULL);
+        free(name);
+        plist_free(reply);
+    }
+    return rc;
+}
+
+static int download_manifests(restore_t *r)
+{
+    static const char *const names[] = {"Manifest.plist", "Manifest.db", "Status.plist", "Info.plist"};
+    plist_t paths = plist_new_array();
+    char p[512];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", r->src, names[i]);
+        plist_array_append_item(paths, plist_new_string(p));
+    }
+    return download(r, paths);
+}
+
+static int download_blobs(restore_t *r, ferry_backup_t *b)
+{
+    ferry_backup_iter_t *it;
+    int rc = ferry_backup_iter_new(b, NULL, &it);
+    if (rc)
+        return rc;
+    plist_t paths = plist_new_array();
+    const ferry_record_t *rec;
+    int k;
+    char p[512];
+    while (!rc && (k = ferry_backup_iter_next(it, &rec)) != 0) {
+        if (k < 0 || rec->flags != FERRY_FLAG_FILE)
+            continue;
+        snprintf(p, sizeof p, "%s/%.2s/%s", r->src, rec->fileid, rec->fileid);
+        plist_array_append_item(paths, plist_new_string(p));
+        if (plist_array_get_size(paths) == BATCH) {
+            rc = download(r, paths);
+            paths = plist_new_array();
+        }
+    }
+    ferry_backup_iter_free(it);
+    if (!rc && plist_array_get_size(paths) > 0)
+        return download(r, paths);
+    plist_free(paths);
+    return rc;
+}
+
+/* ---- applying ------------------------------------------------------------------------------------ */
+
+static int is_app_domain(const char *domain)
+{
+    return !strncmp(domain, "AppDomain", 9);
+}
+
+static int is_settings(const char *domain, const char *relpath)
+{
+    return !strcmp(domain, "SystemPreferencesDomain") ||
+           (!strcmp(domain, "HomeDomain") && !strncmp(relpath, "Library/Preferences/", 20));
+}
+
+/* The plan item that governs a file (a data category or a managed app's data) must say restored. */
+static int plan_allows(const restore_t *r, const char *domain, const char *relpath)
+{
+    if (!r->have_plan)
+        return 1;
+    const ferry_plan_item_t *it = NULL;
+    unsigned cat = ferry_device_file_category(domain, relpath);
+    if (cat)
+        it = ferry_plan_find(&r->plan, FERRY_ITEM_CATEGORY, ferry_policy_category_name(cat));
+    if (!it && !strncmp(domain, "AppDomain-", 10))
+        it = ferry_plan_find(&r->plan, FERRY_ITEM_APP_DATA, domain + 10);
+    return !it || it->d.outcome == FERRY_OUT_RESTORED;
+}
+
+/* The part of the device a restore with these options replaces. */
+static int in_scope(const restore_t *r, const char *domain, const char *relpath)
+{
+    if (!r->system && !is_app_domain(domain))
+        return 0;
+    return !(r->preserve_settings && is_settings(domain, relpath));
+}
+
+static int wanted(const restore_t *r, const char *domain, const char *relpath)
+{
+    return in_scope(r, domain, relpath) && plan_allows(r, domain, relpath);
+}
+
+/* Streams one record's plaintext to files/<domain>/<relpath> through a temporary name. */
+static int apply_file(restore_t *r, ferry_backup_t *b, const ferry_record_t *rec)
+{
+    char *rel = malloc(strlen(rec->domain) + strlen(rec->relative_path) + 16);
+    if (!rel)
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    sprintf(rel, "files/%s/%s", rec->domain, rec->relative_path);
+    char *dst = ferry_path_join(r->c->dev->dir, rel);
+    free(rel);
+    char *tmp = dst ? malloc(strlen(dst) + 16) : NULL;
+    if (!tmp) {
+        free(dst);
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    }
+    sprintf(tmp, "%s.ferry-tmp", dst);
+    char *slash = strrchr(dst, '/');
+    *slash = '\0';
+    int rc = ferry_mkdir_p(dst, 0700);
+    *slash = '/';
+    ferry_file_reader_t *fr = NULL;
+    int fd = -1;
+    if (!rc)
+        rc = ferry_backup_file_open(b, rec, 1, &fr);
+    if (!rc && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+        rc = ferry_error_errno("restore: cannot create %s", tmp);
+    uint8_t buf[65536];
+    while (!rc) {
+        ssize_t n = ferry_file_reader_read(fr, buf, sizeof buf);
+        if (n < 0)
+            rc = (int)n;
+        else if (n == 0)
+            break;
+        else
+            rc = ferry_write_full(fd, buf, (size_t)n, tmp);
+    }
+    if (fd >= 0 && close(fd) && !rc)
+        rc = ferry_error_errno("restore: cannot close %s", tmp);
+    if (!rc && rename(tmp, dst))
+        rc = ferry_error_errno("restore: cannot rename %s", tmp);
+    if (rc)
+        unlink(tmp);
+    else
+        r->restored++;
+    ferry_file_reader_close(fr);
+    free(tmp);
+    free(dst);
+    return rc;
+}
+
+typedef struct {
+    restore_t *r;
+    ferry_backup_t *b;
+    char **doomed;
+    size_t n, cap;
+} sweep_t;
+
+/* Device files in the restore's scope that the backup does not hold (also those of categories the
+ * backup cannot hold: the restore replaces the device's data). */
+static int sweep_one(const ferry_device_file_t *f, void *ctx)
+{
+    sweep_t *s = ctx;
+    if (!in_scope(s->r, f->domain, f->relpath))
+        return 0;
+    ferry_record_t rec;
+    memset(&rec, 0, sizeof rec);
+    int rc = ferry_backup_lookup(s->b, f->domain, f->relpath, &rec);
+    ferry_record_clear(&rec);
+    if (rc != FERRY_ENOTFOUND)
+        return 0;
+    ferry_error_clear();
+    if (s->n == s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 32;
+        char **nd = realloc(s->doomed, ncap * sizeof *nd);
+        if (!nd)
+            return ferry_error_set(FERRY_ENOMEM, "out of memory");
+        s->doomed = nd;
+        s->cap = ncap;
+    }
+    char *p = malloc(strlen(f->domain) + strlen(f->relpath) + 8);
+    if (!p)
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    sprintf(p, "files/%s/%s", f->domain, f->relpath);
+    s->doomed[s->n++] = p;
+    return 0;
+}
+
+static int remove_missing(restore_t *r, ferry_backup_t *b)
+{
+    sweep_t s = {.r = r, .b = b};
+    int rc = ferry_device_files_walk(r->c->dev->model, sweep_one, &s);
+    for (size_t i = 0; i < s.n; i++) {
+        char *p = ferry_path_join(r->c->dev->dir, s.doomed[i]);
+        if (!rc && p && unlink(p) == 0)
+            r->removed++;
+        free(p);
+        free(s.doomed[i]);
+    }
+    free(s.doomed);
+    return rc;
+}
+
+static int apply(restore_t *r, ferry_backup_t *b)
+{
+    ferry_backup_iter_t *it = NULL;
+    int rc = ferry_backup_iter_new(b, NULL, &it);
+    const ferry_record_t *rec;
+    int k;
+    while (!rc && (k = ferry_backup_iter_next(it, &rec)) != 0)
+        if (k > 0 && rec->flags == FERRY_FLAG_FILE && wanted(r, rec->domain, rec->relative_path))
+            rc = apply_file(r, b, rec);
+    if (it)
+        ferry_backup_iter_free(it);
+    if (!rc && r->remove_missing)
+        rc = remove_missing(r, b);
+    /* R1: after a restore the device asks for a new passcode */
+    if (!rc && !(rc = ferry_device_set(r->c->dev->model, "PasscodePresent", "false")))
+        rc = ferry_device_set(r->c->dev->model, "BiometricsEnrolled", "false");
+    return rc;
+}
+
+/* The plaintext bytes of the regular files the restore would write. */
+static uint64_t restore_size(restore_t *r, ferry_backup_t *b)
+{
+    ferry_backup_iter_t *it = NULL;
+    uint64_t total = 0;
+    const ferry_record_t *rec;
+    int k;
+    if (ferry_backup_iter_new(b, NULL, &it))
+        return 0;
+    while ((k = ferry_backup_iter_next(it, &rec)) != 0)
+        if (k > 0 && rec->flags == FERRY_FLAG_FILE && wanted(r, rec->domain, rec->relative_path) && rec->mb.size > 0)
+            total += (uint64_t)rec->mb.size;
+    ferry_backup_iter_free(it);
+    return total;
+}
+
+/* Asks the rules engine (caller holds the device lock, blobs are staged). FERRY_EINVAL with the
+ * refusal in why when the device refuses this restore. */
+static int restore_plan(restore_t *r, ferry_backup_t *b, char *why, size_t whylen)
+{
+    ferry_backup_content_t content;
+    ferry_backup_facts_t bf;
+    ferry_device_facts_t tf;
+    memset(&content, 0, sizeof content);
+    memset(&bf, 0, sizeof bf);
+    memset(&tf, 0, sizeof tf);
+    int rc = ferry_backup_content_read(b, &content);
+    if (!rc)
+        rc = ferry_policy_backup_facts_from_content(&content, &bf);
+    if (!rc)
+        rc = ferry_device_facts(r->c->dev->model, 1, &tf);
+    /* the emulated device's MDM check-in is not modelled yet: plan with the server accepting (S2) */
+    ferry_restore_options_t ro = {.host = FERRY_HOST_FINDER, .mdm = FERRY_MDM_ACCEPT};
+    if (!rc && !(rc = ferry_policy_restore_plan(&bf, &tf, &ro, &r->plan))) {
+        r->have_plan = 1;
+        if (r->plan.verdict == FERRY_VERDICT_REFUSED) {
+            snprintf(why, whylen, "%s (%s)", r->plan.refusal.why,
+                     r->plan.refusal.n_rules ? r->plan.refusal.rules[0] : "");
+            rc = FERRY_EINVAL;
+        }
+    }
+    ferry_device_facts_free(&tf);
+    ferry_policy_backup_facts_free_content(&bf);
+    ferry_backup_content_clear(&content);
+    return rc;
+}
+
+/* ---- the request ------------------------------------------------------------------------------------ */
+
+static int finish_error(restore_t *r, int code, const char *fallback)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", ferry_error_last()[0] ? ferry_error_last() : fallback);
+    return emu_dl_finish(r->c, code, msg, NULL);
+}
+
+/* Everything after the manifests arrived; returns the ProcessMessage already sent, or a broken
+ * connection. */
+static int restore_staged(restore_t *r, plist_t req)
+{
+    emu_device_t *d = r->c->dev;
+    char *dir = ferry_path_join(r->staging, r->src);
+    char *pw = emu_dict_string(plist_dict_get_item(req, "Options"), "Password");
+    if (!pw)
+        pw = emu_dict_string(req, "Password");
+    ferry_credentials_t cred = {.password = pw, .password_len = pw ? strlen(pw) : 0};
+    ferry_backup_t *b = NULL;
+    int rc = dir ? ferry_backup_open(dir, &cred, &b) : FERRY_ENOMEM;
+    if (pw) {
+        ferry_wipe(pw, strlen(pw));
+        free(pw);
+    }
+    free(dir);
+    if (rc == FERRY_EPASSWORD)
+        return finish_error(r, MB2_E_WRONG_PASSWORD, "wrong or missing backup password");
+    if (rc)
+        return finish_error(r, MB2_E_GENERIC, "the backup cannot be read");
+    const ferry_status_plist_t *st = ferry_backup_status(b);
+    if (!st || !st->snapshot_state || strcmp(st->snapshot_state, "finished")) {
+        ferry_backup_close(b);
+        return emu_dl_finish(r->c, MB2_E_GENERIC, "the backup is not finished (Status.plist)", NULL);
+    }
+    if (restore_size(r, b) > d->model->TotalDataAvailable) {
+        ferry_backup_close(b);
+        return emu_dl_finish(r->c, MB2_E_NO_SPACE, "not enough space on the device for this restore", NULL);
+    }
+    if ((rc = download_blobs(r, b))) {
+        ferry_backup_close(b);
+        return rc;
+    }
+    pthread_mutex_lock(&d->lock);
+    char why[FERRY_PLAN_WHY_MAX + 16];
+    rc = restore_plan(r, b, why, sizeof why);
+    if (rc == FERRY_EINVAL) {
+        pthread_mutex_unlock(&d->lock);
+        ferry_backup_close(b);
+        return emu_dl_finish(r->c, MB2_E_INVALID, why, NULL);
+    }
+    if (!rc)
+        rc = apply(r, b);
+    ferry_device_t *m = NULL;
+    if (ferry_device_load(d->dir, &m) == 0) {
+        ferry_device_free(d->model);
+        d->model = m;
+    }
+    pthread_mutex_unlock(&d->lock);
+    ferry_backup_close(b);
+    if (rc)
+        return finish_error(r, MB2_E_GENERIC, "the restore failed");
+    if (r->c->srv->verbose)
+        ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: restored %llu files, removed %llu; %s", d->udid,
+                  (unsigned long long)r->restored, (unsigned long long)r->removed,
+                  mb2_opt_bool(req, "RestoreShouldReboot", 1) ? "rebooting" : "not rebooting");
+    return emu_dl_finish(r->c, 0, NULL, NULL);
+}
+
+int mb2_restore(emu_conn_t *c, plist_t req)
+{
+    emu_device_t *d = c->dev;
+    restore_t r = {.c = c, .fd = -1};
+    r.system = mb2_opt_bool(req, "RestoreSystemFiles", 0);
+    r.preserve_settings = mb2_opt_bool(req, "RestorePreserveSettings", 1);
+    r.remove_missing = mb2_opt_bool(req, "RemoveItemsNotRestored", 0);
+    r.src = emu_dict_string(req, "SourceIdentifier");
+    if (!r.src)
+        r.src = strdup(d->udid);
+    if (!r.src || ferry_path_check_domain(r.src, strlen(r.src))) {
+        free(r.src);
+        return emu_dl_finish(c, MB2_E_INVALID, "SourceIdentifier cannot name a folder", NULL);
+    }
+    if (d->model->IsDeviceLocatorServiceEnabled) {
+        free(r.src);
+        return emu_dl_finish(c, MB2_E_FIND_MY, "Find My must be turned off before a restore", NULL);
+    }
+    r.staging = ferry_path_join(d->state_dir, "restore-XXXXXX");
+    if (!r.staging || !mkdtemp(r.staging)) {
+        free(r.staging);
+        free(r.src);
+        return emu_dl_finish(c, MB2_E_GENERIC, "the device cannot create a staging folder", NULL);
+    }
+    int rc = download_manifests(&r);
+    if (!rc)
+        rc = restore_staged(&r, req);
+    dev_rmtree(r.staging);
+    if (r.have_plan)
+        ferry_plan_free(&r.plan);
+    free(r.staging);
+    free(r.cur);
+    free(r.src);
+    return rc;
+}
