@@ -106,7 +106,7 @@ int emu_plist_length(const uint8_t hdr[4], uint32_t *len)
 int emu_plist_recv(emu_conn_t *c, plist_t *out)
 {
     uint8_t hdr[4];
-    uint32_t n;
+    uint32_t n = 0;
     *out = NULL;
     int rc = emu_read(c, hdr, 4);
     if (rc)
