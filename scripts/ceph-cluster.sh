@@ -29,6 +29,10 @@ CMD=$1
 DIR=$2
 case "$DIR" in /*) ;; *) DIR=$(pwd)/$DIR ;; esac
 export CEPH_CONF=$DIR/ceph.conf
+# A running cluster's ports are those of its config, whatever the environment says now.
+if [ "$1" != start ] && [ -f "$CEPH_CONF" ]; then
+    RGW_PORT=$(sed -n 's/^rgw frontends = .*endpoint=127.0.0.1:\([0-9]*\).*/\1/p' "$CEPH_CONF")
+fi
 
 # ceph commands hang when the monitor is not reachable: bound each one.
 c() { timeout 20 ceph --connect-timeout 10 "$@"; }
@@ -69,12 +73,20 @@ osd pool default pgp num = 8
 osd pool default pg autoscale mode = off
 mon max pg per osd = 1000
 mon mgr mkfs grace = 86400
+# One host: a killed OSD must be marked down on its peers' reports (they share the host, which by
+# default counts as a single reporter, and then only the 900 s report timeout would do it).
+mon osd reporter subtree level = osd
+mon osd min down reporters = 1
+osd heartbeat interval = 1
+osd heartbeat grace = 4
 pid file = $DIR/run/\$name.pid
 admin socket = $DIR/run/\$name.asok
 log file = $DIR/log/\$name.log
 run dir = $DIR/run
 
 [mon]
+# Without this the monitor binds the default ports whatever "mon host" says.
+public addrv = [v2:127.0.0.1:$MON_PORT,v1:127.0.0.1:$MON_V1_PORT]
 paxos propose interval = 0.05
 paxos min wait = 0.01
 mon data = $DIR/mon.\$id
@@ -122,7 +134,7 @@ start() {
         mkdir -p "$DIR/osd.$id"
         timeout 60 ceph-osd --id "$id" --mkfs --no-mon-config >"$DIR/log/mkfs-osd.$id.out" 2>&1 ||
             die "ceph-osd --mkfs of osd.$id failed (see $DIR/log)"
-        ceph-osd --id "$id" || die "ceph-osd $id failed to start"
+        ceph-osd --id "$id" 2>>"$DIR/log/start-osd.$id.out" || die "ceph-osd $id failed to start (see $DIR/log)"
     done
     wait_for 60 "3 OSDs up" osds_up || return 1
     c osd pool create ferry 8 8 >/dev/null 2>&1 || die "cannot create pool ferry"

@@ -88,6 +88,21 @@ static int export_blob(s3repo_t *r, const char *dest, const s3_entry_t *e)
     return rc;
 }
 
+/* Empty files have no object (s3_upload.c). */
+static int export_empty(const char *dest, const s3_entry_t *e)
+{
+    int fd;
+    char *path, empty[65];
+    hex_sha256((const uint8_t *)"", 0, empty);
+    if (strcmp(e->hash, empty))
+        return ferry_error_set(FERRY_EFORMAT, "snapshot index: %s is empty but names content %s", e->path, e->hash);
+    int rc = create_file(dest, e->path, &fd, &path);
+    if (rc == 0 && close(fd) != 0)
+        rc = ferry_error_errno("cannot write %s", path);
+    free(path);
+    return rc;
+}
+
 static int cmp_pack(const void *a, const void *b)
 {
     const s3_entry_t *x = *(const s3_entry_t *const *)a, *y = *(const s3_entry_t *const *)b;
@@ -166,6 +181,8 @@ int s3_export_to(ferry_store_t *st, const ferry_snapshot_info_t *snap, const cha
             continue;
         if (e->pack[0])
             packed[np++] = e;
+        else if (e->size == 0)
+            rc = export_empty(dest, e);
         else
             rc = export_blob(r, dest, e);
     }

@@ -139,7 +139,7 @@ static int mark(s3repo_t *r, const ferry_snapshot_info_t *v, size_t n, const cha
         if ((rc = s3_index_load(r, v[i].udid, v[i].id, &ix)) != 0)
             return ferry_error_wrap(rc, "prune: cannot read snapshot %s; nothing swept", v[i].id);
         for (size_t k = 0; rc == 0 && k < ix.n; k++)
-            if (!ix.v[k].dir)
+            if (!ix.v[k].dir && (ix.v[k].size || ix.v[k].pack[0]))
                 rc = ix.v[k].pack[0] ? set_add(packs, ix.v[k].pack) : set_add(blobs, ix.v[k].hash);
         s3_index_free(&ix);
     }
