@@ -190,7 +190,7 @@ static int decode_entry(plist_t d, s3_entry_t *e)
     if (!p || plist_get_node_type(p) != PLIST_STRING)
         return FERRY_EFORMAT;
     plist_get_string_val(p, &e->path);
-    if (!e->path || ferry_path_check_relative(e->path, strlen(e->path)) != 0)
+    if (!e->path || !e->path[0] || ferry_path_check_relative(e->path, strlen(e->path)) != 0)
         return FERRY_EFORMAT;
     plist_t dir = plist_dict_get_item(d, "D");
     if (dir) {
