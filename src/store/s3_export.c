@@ -4,7 +4,8 @@
  * pack is fetched once (at most 64 MiB in memory) and cut into the small files that reference it.
  * Every byte is checked: a pack's SHA-256 against its key, every file's SHA-256 against the index, so
  * a damaged or substituted object is FERRY_EINTEGRITY, never silently restored. Files are created new
- * (O_EXCL, no symlink followed) under a destination that must not exist yet.
+ * (O_EXCL, no symlink followed) under a destination that must not exist yet; on failure the
+ * destination is removed again.
  */
 #include "s3_backend.h"
 
@@ -197,7 +198,10 @@ int s3_export_to(ferry_store_t *st, const ferry_snapshot_info_t *snap, const cha
     }
     free(packed);
     s3_index_free(&ix);
-    if (rc)
+    if (rc) {
         ferry_error_wrap(rc, "cannot export snapshot %s to %s", snap->id, dest);
+        /* dest is ours (created above): leave no half-written backup that looks like a whole one. */
+        ferry_tree_remove(dest, NULL);
+    }
     return rc;
 }

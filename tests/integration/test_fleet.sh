@@ -12,7 +12,8 @@
 #   3. an OSD is killed during an upload: the upload completes and exports byte-identical;
 #   4. kill -9 of ferry during an upload: no snapshot appears, the next import succeeds, prune removes
 #      the unreferenced objects;
-#   5. S3 -> export -> local repository import -> export interoperate, and back into S3.
+#   5. S3 -> export -> local repository import -> export interoperate, and back into S3;
+#   6. files larger than the part size go up as multipart uploads and come back identical.
 # Every wait is bounded (timeout).
 set -euo pipefail
 : "${FERRY:?FERRY must name the ferry binary}"
@@ -170,4 +171,26 @@ diff -r "$A" "$TMP/e2/$(basename "$A")" || fail "S3 -> local -> export differs"
 ferry snapshot import "$TMP/e2/$(basename "$A")" --repo s3://ferry-fleet/back >/dev/null
 export_same s3://ferry-fleet/back "$(snap_ids s3://ferry-fleet/back)" "$A"
 echo "ok 5: S3 and local repositories interoperate through export"
+
+# ---- 6. multipart uploads (5 MiB parts) of files up to ~22 MB -----------------------------------------
+"$MKBACKUP" "$TMP/mp/MULTIPART0001" --files 12 --size 60000000 --seed 5 >/dev/null
+FERRY_S3_PART_SIZE=5242880 ferry snapshot import "$TMP/mp/MULTIPART0001" --repo s3://ferry-fleet/multipart >/dev/null
+export_same s3://ferry-fleet/multipart "$(snap_ids s3://ferry-fleet/multipart)" "$TMP/mp/MULTIPART0001"
+echo "ok 6: multipart upload of large files, export byte-identical"
+
+# ---- 7. a damaged pack is refused (needs Debian's awscli to overwrite an object) ------------------------
+if [ -x /usr/bin/aws ]; then
+    awsc() { AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true /usr/bin/aws --endpoint-url "$FERRY_S3_ENDPOINT" "$@"; }
+    PACK=$(awsc s3 ls --recursive s3://ferry-fleet/back/packs/ | awk 'NR==1 {print $4}')
+    [ -n "$PACK" ] || fail "no pack in s3://ferry-fleet/back"
+    head -c 4096 /dev/urandom >"$TMP/garbage"
+    awsc s3 cp --only-show-errors "$TMP/garbage" "s3://ferry-fleet/$PACK"
+    set +e; "$FERRY" export "$(snap_ids s3://ferry-fleet/back)" "$TMP/bad" --repo s3://ferry-fleet/back 2>"$TMP/err7"; rc=$?; set -e
+    [ "$rc" = 4 ] || { cat "$TMP/err7" >&2; fail "export of a damaged pack exited $rc, expected 4"; }
+    grep -q "damaged" "$TMP/err7" || fail "the message does not say the pack is damaged"
+    [ ! -e "$TMP/bad/$(basename "$A")" ] || fail "a failed export left a backup folder"
+    echo "ok 7: a damaged pack is refused (exit 4) and leaves no folder"
+else
+    echo "skip 7: /usr/bin/aws (awscli) is not installed"
+fi
 echo "test_fleet: all passed in $((SECONDS - START)) s"
