@@ -5,7 +5,7 @@
  * is committed, in one atomic step, so an interrupted backup never leaves a half-made snapshot.
  *
  * The repository is an interface over backends (a small vtable in src/store/store_backend.h): today the
- * local directory backend (docs/repository.md); a later S3 backend implements the same operations.
+ * local directory backend (docs/repository.md) and the S3 backend (docs/fleet.md).
  * Staging folders are always local directories, whatever the backend: the host (mobilebackup2) or the
  * writer fills them, and the backend's commit moves the result into the repository.
  *

@@ -186,6 +186,7 @@ typedef struct {
     CURL *curl;
     size_t upload_pos;
     const req_t *req;
+    int expect_partial;          /* a Range was sent: a 200 would restart from byte 0 */
 } resp_t;
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
@@ -195,6 +196,10 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
     if (!r->status)
         curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &r->status);
     if (r->status >= 200 && r->status < 300 && r->req->sink) {
+        if (r->expect_partial && r->status != 206) {
+            r->sink_rc = ferry_error_set(FERRY_EIO, "S3 GET %s: the server ignored the byte range", r->req->key);
+            return 0;
+        }
         int rc = r->req->sink(r->req->sink_ctx, (const uint8_t *)data, n);
         if (rc) {
             r->sink_rc = rc;
@@ -279,6 +284,7 @@ static int attempt(ferry_s3_t *s3, const req_t *q, resp_t *r, uint64_t resume)
     r->etag[0] = '\0';
     r->have_length = 0;
     r->upload_pos = 0;
+    r->expect_partial = 0;
     r->curl = c;
     r->req = q;
     char *url = make_url(s3, q->key, q->query);
@@ -301,6 +307,7 @@ static int attempt(ferry_s3_t *s3, const req_t *q, resp_t *r, uint64_t resume)
         else
             snprintf(range, sizeof range, "Range: bytes=%llu-", (unsigned long long)off);
         h = curl_slist_append(h, range);
+        r->expect_partial = 1;
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);

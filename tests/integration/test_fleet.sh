@@ -31,8 +31,10 @@ CEPH="$TMP/ceph"
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    local t=$SECONDS
     timeout 30 bash "$CLUSTER" stop "$CEPH" || true
     rm -rf "$TMP"
+    echo "cluster stopped and removed in $((SECONDS - t)) s"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
