@@ -19,10 +19,10 @@ set -euo pipefail
 : "${FERRY:?FERRY must name the ferry binary}"
 : "${FERRY_TESTS:?FERRY_TESTS must name the tests folder}"
 CLUSTER="$FERRY_TESTS/../scripts/ceph-cluster.sh"
-MKBACKUP="$(dirname "$FERRY")/tests/ferry_mkbackup"
 for tool in ceph-mon ceph-osd radosgw radosgw-admin python3 curl; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (make deps installs ceph-mon ceph-osd ceph-common radosgw)"; exit 77; }
 done
+MKBACKUP="$(dirname "$FERRY")/tests/ferry_mkbackup"
 [ -x "$MKBACKUP" ] || MKBACKUP="$(dirname "$FERRY")/../tests/ferry_mkbackup"
 [ -x "$MKBACKUP" ] || { echo "SKIP: ferry_mkbackup not built"; exit 77; }
 
