@@ -10,7 +10,8 @@ CMAKE_ARGS ?=
 # The Debian packages of DESIGN.md that this tree uses, plus python3 for the command-line tests.
 DEB_PKGS = build-essential cmake pkg-config libplist-dev libplist-utils libsqlite3-dev sqlite3 \
            libssl-dev libcmocka-dev libimobiledevice-dev libusbmuxd-dev libimobiledevice-utils \
-           libmicrohttpd-dev libcurl4-openssl-dev python3 time bc
+           libmicrohttpd-dev libcurl4-openssl-dev python3 time bc \
+           ceph-mon ceph-osd ceph-common radosgw awscli
 
 .PHONY: all deps build build-asan check check-fast check-asan demo bench clean
 

@@ -5,7 +5,7 @@
  * is committed, in one atomic step, so an interrupted backup never leaves a half-made snapshot.
  *
  * The repository is an interface over backends (a small vtable in src/store/store_backend.h): today the
- * local directory backend (docs/repository.md); a later S3 backend implements the same operations.
+ * local directory backend (docs/repository.md) and the S3 backend (docs/fleet.md).
  * Staging folders are always local directories, whatever the backend: the host (mobilebackup2) or the
  * writer fills them, and the backend's commit moves the result into the repository.
  *
@@ -52,7 +52,7 @@ typedef struct ferry_staging ferry_staging_t;
 int ferry_store_default_location(char **out);
 
 /* Opens (and creates, 0700, when missing) the repository at location: a directory path for the local
- * backend. Locations of other backends ("s3://...") are FERRY_EUNSUPPORTED for now. */
+ * backend, "s3://BUCKET/PREFIX" for the S3 backend (docs/fleet.md; the bucket is created when missing). */
 int ferry_store_open(const char *location, ferry_store_t **out);
 /* As ferry_store_open, but a repository that does not exist yet is FERRY_ENOTFOUND (for commands that
  * only read or remove, so that a mistyped --repo does not create a folder). */
@@ -107,6 +107,16 @@ void ferry_staging_abort(ferry_staging_t *stg);
  * ferry) as a new snapshot through the same commit path. The source is only read. */
 int ferry_store_import(ferry_store_t *st, const char *udid_dir, const ferry_commit_opts_t *opts,
                        ferry_snapshot_info_t *out);
+
+/* ---- exporting (both backends) ------------------------------------------------------------------ */
+
+/* Writes snapshot id as a Finder-layout backup: dest_dir/<UDID>/ (dest_dir is created when missing;
+ * dest_dir/<UDID> must not exist). The S3 backend streams from the store and checks every byte's hash.
+ * *out_dir (may be NULL) gets the <UDID> folder, malloc'd. */
+int ferry_store_export(ferry_store_t *st, const char *id, const char *dest_dir, char **out_dir);
+/* What the repository stores (S3: the sum of its objects' sizes); FERRY_EUNSUPPORTED for the local
+ * backend. */
+int ferry_store_usage(ferry_store_t *st, uint64_t *bytes, uint64_t *objects);
 
 /* ---- removing snapshots ------------------------------------------------------------------------ */
 

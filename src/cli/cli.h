@@ -44,6 +44,7 @@ int cmd_mdm(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_snapshots(int argc, char **argv); /* cmd_repo.c, also `ferry snapshot` */
 int cmd_prune(int argc, char **argv);     /* cmd_repo.c */
+int cmd_export(int argc, char **argv);    /* cmd_export.c */
 
 /* Maps a FERRY_E* code to an exit code, printing "ferry: <message>" on stderr. */
 int cli_fail(int ferry_code);

@@ -75,7 +75,8 @@ static void json_snapshot(cli_json_t *j, ferry_store_t *st, const ferry_snapshot
     char *path = NULL;
     iso_date(s->date, date, sizeof date);
     iso_date(s->backup_date, bdate, sizeof bdate);
-    if (ferry_store_snapshot_path(st, s->id, &path) != 0)
+    /* A remote backend would materialise the whole snapshot to give a path: only local ones have it. */
+    if (strcmp(ferry_store_backend_name(st), "local") || ferry_store_snapshot_path(st, s->id, &path) != 0)
         path = NULL;
     cli_json_object_begin(j);
     cli_json_kv_string(j, "id", s->id);
@@ -116,7 +117,9 @@ typedef struct {
     "usage: ferry snapshots [list] [--repo DIR] [-u UDID] [--json]\n"                                   \
     "       ferry snapshots path (ID | --latest -u UDID) [--repo DIR]\n"                                 \
     "       ferry snapshots import DIR [--repo DIR] [--verify] [--json]\n"                               \
-    "  --repo DIR   the repository (default: $FERRY_REPO, else ~/.local/share/ferry/repo)\n"             \
+    "       ferry snapshots usage [--repo s3://BUCKET/PREFIX] [--json]\n"                               \
+    "  --repo DIR   the repository (default: $FERRY_REPO, else ~/.local/share/ferry/repo); a folder or\n" \
+    "               s3://BUCKET/PREFIX (docs/fleet.md)\n"                                                \
     "  -u UDID      only this device's snapshots\n"                                                     \
     "  --latest     the device's newest snapshot\n"                                                     \
     "  --verify     import: verify (quick) before committing; an encrypted backup needs its password\n"  \
@@ -273,6 +276,48 @@ static int snapshots_import(repo_args_t *a, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* What the repository stores (the S3 backend: the sum of its objects), for the deduplication figures. */
+static int snapshots_usage(repo_args_t *a, int argc, char **argv)
+{
+    if (optind != argc)
+        return cli_usage_error("snapshots", "usage takes no argument");
+    ferry_store_t *st;
+    int rc = open_repo(a->repo, &st);
+    if (rc)
+        return cli_fail(rc);
+    uint64_t bytes, objects;
+    ferry_snapshot_info_t *v = NULL;
+    size_t n = 0;
+    uint64_t logical = 0;
+    rc = ferry_store_usage(st, &bytes, &objects);
+    if (rc == 0)
+        rc = ferry_store_list(st, NULL, &v, &n);
+    for (size_t i = 0; i < n; i++)
+        logical += v[i].bytes;
+    free(v);
+    ferry_store_close(st);
+    if (rc)
+        return cli_fail(rc);
+    if (a->json) {
+        cli_json_t j;
+        cli_json_init(&j, stdout);
+        cli_json_object_begin(&j);
+        cli_json_kv_int(&j, "storedBytes", (int64_t)bytes);
+        cli_json_kv_int(&j, "objects", (int64_t)objects);
+        cli_json_kv_int(&j, "snapshots", (int64_t)n);
+        cli_json_kv_int(&j, "snapshotBytes", (int64_t)logical);
+        cli_json_object_end(&j);
+        cli_json_finish(&j);
+    } else {
+        char sb[32], lb[32];
+        human_bytes(bytes, sb, sizeof sb);
+        human_bytes(logical, lb, sizeof lb);
+        printf("stored %llu bytes (%s) in %llu objects for %zu snapshots of %llu bytes (%s)\n",
+               (unsigned long long)bytes, sb, (unsigned long long)objects, n, (unsigned long long)logical, lb);
+    }
+    return EXIT_OK;
+}
+
 int cmd_snapshots(int argc, char **argv)
 {
     repo_args_t a;
@@ -296,7 +341,9 @@ int cmd_snapshots(int argc, char **argv)
         return snapshots_path(&a, argc, argv);
     if (!strcmp(sub, "import"))
         return snapshots_import(&a, argc, argv);
-    return cli_usage_error("snapshots", "unknown subcommand '%s' (list, path or import)", sub);
+    if (!strcmp(sub, "usage"))
+        return snapshots_usage(&a, argc, argv);
+    return cli_usage_error("snapshots", "unknown subcommand '%s' (list, path, import or usage)", sub);
 }
 
 int cmd_prune(int argc, char **argv)

@@ -22,6 +22,7 @@ static const cli_command_t commands[] = {
     {"snapshots", cmd_snapshots, "list a backup repository's snapshots; path, import"},
     {"snapshot", cmd_snapshots, "the same as snapshots (ferry snapshot import DIR)"},
     {"prune", cmd_prune, "remove all but the newest snapshots of each device"},
+    {"export", cmd_export, "write a repository snapshot as a Finder-layout backup folder"},
     {NULL, NULL, NULL},
 };
 

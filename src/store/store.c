@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int ferry_store_default_location(char **out)
@@ -29,8 +31,10 @@ static int open_location(const char *location, int create, ferry_store_t **out)
 {
     if (!location || !*location || !out)
         return ferry_error_set(FERRY_EINVAL, "ferry_store_open: no repository location");
+    if (!strncmp(location, "s3://", 5))
+        return ferry_store_s3_open(location, create, out);
     if (strstr(location, "://"))
-        return ferry_error_set(FERRY_EUNSUPPORTED, "repository %s: only local folders are supported for now",
+        return ferry_error_set(FERRY_EUNSUPPORTED, "repository %s: local folders and s3://BUCKET/PREFIX only",
                                location);
     return ferry_store_local_open(location, create, out);
 }
@@ -222,6 +226,8 @@ int ferry_store_import(ferry_store_t *st, const char *udid_dir, const ferry_comm
         rc = import_udid(udid_dir, udid);
     if (rc)
         return rc;
+    if (st->ops->import_dir)
+        return st->ops->import_dir(st, udid, udid_dir, opts, out);
     ferry_staging_t *stg;
     if ((rc = ferry_store_begin(st, udid, &stg)) != 0)
         return rc;
@@ -233,6 +239,49 @@ int ferry_store_import(ferry_store_t *st, const char *udid_dir, const ferry_comm
         return rc;
     }
     return ferry_staging_commit(stg, opts, out);
+}
+
+/* ---- exporting --------------------------------------------------------------------------------- */
+
+int ferry_store_export(ferry_store_t *st, const char *id, const char *dest_dir, char **out_dir)
+{
+    ferry_snapshot_info_t s;
+    if (out_dir)
+        *out_dir = NULL;
+    int rc = ferry_store_get(st, id, &s);
+    if (rc)
+        return rc;
+    if ((rc = ferry_mkdir_p(dest_dir, 0700)) != 0)
+        return rc;
+    char *dest = ferry_path_join(dest_dir, s.udid);
+    if (!dest)
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    if (st->ops->export_to) {
+        rc = st->ops->export_to(st, &s, dest);
+    } else {
+        char *src = NULL;
+        rc = st->ops->snapshot_path(st, &s, &src);
+        if (rc == 0 && mkdir(dest, 0700) != 0)
+            rc = errno == EEXIST ? ferry_error_set(FERRY_EEXIST, "%s exists: export writes a new folder", dest)
+                                 : ferry_error_errno("cannot create %s", dest);
+        if (rc == 0)
+            rc = ferry_tree_sync(src, dest);
+        free(src);
+    }
+    if (rc == 0 && out_dir)
+        *out_dir = dest;
+    else
+        free(dest);
+    return rc;
+}
+
+int ferry_store_usage(ferry_store_t *st, uint64_t *bytes, uint64_t *objects)
+{
+    *bytes = *objects = 0;
+    if (!st->ops->usage)
+        return ferry_error_set(FERRY_EUNSUPPORTED, "the %s backend does not measure its storage (use du)",
+                               st->ops->name);
+    return st->ops->usage(st, bytes, objects);
 }
 
 /* ---- pruning ----------------------------------------------------------------------------------- */

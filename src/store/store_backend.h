@@ -24,6 +24,13 @@ typedef struct {
     void (*abort)(ferry_staging_t *stg);
     int (*prune)(ferry_store_t *st, const char *udid, size_t keep, ferry_prune_report_t *report,
                  ferry_snapshot_info_t **removed, size_t *nremoved);
+    /* Optional (NULL: the generic path of store.c). import_dir commits a folder without staging a
+     * copy; export_to writes the snapshot's <UDID> folder at dest (which must not exist); usage
+     * measures what the repository stores. */
+    int (*import_dir)(ferry_store_t *st, const char *udid, const char *dir, const ferry_commit_opts_t *opts,
+                      ferry_snapshot_info_t *out);
+    int (*export_to)(ferry_store_t *st, const ferry_snapshot_info_t *snap, const char *dest);
+    int (*usage)(ferry_store_t *st, uint64_t *bytes, uint64_t *objects);
 } ferry_store_ops_t;
 
 struct ferry_store {
@@ -42,6 +49,10 @@ struct ferry_staging {
 
 /* The local directory backend (local.c); create=0: FERRY_ENOTFOUND when path holds no repository. */
 int ferry_store_local_open(const char *path, int create, ferry_store_t **out);
+
+/* The S3 backend (s3_backend.c), location "s3://BUCKET/PREFIX"; create=0: FERRY_ENOTFOUND when the
+ * bucket does not exist. */
+int ferry_store_s3_open(const char *location, int create, ferry_store_t **out);
 
 /* ---- shared helpers (snapmeta.c) --------------------------------------------------------------- */
 

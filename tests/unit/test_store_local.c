@@ -475,7 +475,7 @@ static void test_default_location(void **state)
     free(home);
     free(old);
     ferry_store_t *st = NULL;
-    assert_int_equal(ferry_store_open("s3://bucket/x", &st), FERRY_EUNSUPPORTED);
+    assert_int_equal(ferry_store_open("ftp://bucket/x", &st), FERRY_EUNSUPPORTED);
 }
 
 int main(void)
