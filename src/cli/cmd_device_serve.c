@@ -1,6 +1,6 @@
 /*
  * cmd_device_serve.c: `ferry device serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR]
- * [--verbose] [--kdf-dpic N] [--no-checkin]`: argument parsing and the glue between the emulated
+ * [--verbose] [--kdf-dpic N] [--no-checkin] [--mdm-url URL]`: argument parsing and the glue between the emulated
  * device (src/device: serve.c and its neighbours) and the MDM check-in (checkin_flow.c), which the
  * device module cannot call itself: each device that is enrolled or has a restore pending checks in
  * when serve starts, and each device checks in again after a completed restore (S2). A server that
@@ -43,9 +43,9 @@ static void on_ready(void *ctx)
 /* One check-in, reported on stderr (stdout belongs to nobody while serving). Never fails serving. */
 static int run_checkin(const char *dir, void *ctx)
 {
-    (void)ctx;
+    const char *url = ctx; /* --mdm-url, as `ferry device checkin --url`; NULL: the device's own */
     fprintf(stderr, "ferry device serve: %s checks in with its MDM server\n", dir);
-    int ec = cli_device_checkin_run(dir, NULL, 0, NULL, SERVE_CHECKIN_TIMEOUT, 0, stderr);
+    int ec = cli_device_checkin_run(dir, url, 0, NULL, SERVE_CHECKIN_TIMEOUT, 0, stderr);
     if (ec != EXIT_OK)
         fprintf(stderr, "ferry device serve: %s: the check-in did not complete (exit %d); serving goes on, "
                         "the device checks in again after its next restore or serve start\n", dir, ec);
@@ -54,7 +54,7 @@ static int run_checkin(const char *dir, void *ctx)
 }
 
 /* When serve starts: devices that are enrolled, or that a restore left waiting for the S2 check-in. */
-static void checkin_at_start(char *const *dirs, int n)
+static void checkin_at_start(char *const *dirs, int n, const char *url)
 {
     for (int i = 0; i < n; i++) {
         ferry_device_t *dev = NULL;
@@ -65,14 +65,14 @@ static void checkin_at_start(char *const *dirs, int n)
         int due = ferry_device_enrollment_profile(dev) != NULL || st.RestorePending;
         ferry_device_free(dev);
         if (due)
-            run_checkin(dirs[i], NULL);
+            run_checkin(dirs[i], (void *)url);
     }
 }
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: ferry device serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR] [--verbose]\n"
-                 "                          [--kdf-dpic N] [--no-checkin]\n\n"
+                 "                          [--kdf-dpic N] [--no-checkin] [--mdm-url URL]\n\n"
                  "Serves each device directory as a USB-attached device through the usbmuxd protocol, so\n"
                  "that libimobiledevice tools run with USBMUXD_SOCKET_ADDRESS=<the --listen value> see\n"
                  "them. Pair records, device keys and AFC storage are kept under --state (default:\n"
@@ -83,7 +83,9 @@ static void usage(FILE *out)
                  "device's (10 million iterations): for tests and demonstrations only.\n"
                  "Each enrolled device (or one with a restore pending) checks in with its MDM server when\n"
                  "serve starts, and each device checks in after a completed restore (S2), as `ferry\n"
-                 "device checkin` would; --no-checkin turns both off.\n");
+                 "device checkin` would; --no-checkin turns both off. --mdm-url URL is the server (MDM and\n"
+                 "device-assignment service) those check-ins use, as `ferry device checkin --url`; without\n"
+                 "it each device uses the URLs of its enrollment or management configuration.\n");
 }
 
 int cmd_device_serve(int argc, char **argv)
@@ -94,11 +96,13 @@ int cmd_device_serve(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},
         {"kdf-dpic", required_argument, NULL, 'k'},
         {"no-checkin", no_argument, NULL, 'n'},
+        {"mdm-url", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     ferry_serve_opts_t o = {0};
     int opt, checkin = 1;
+    const char *mdm_url = NULL;
 
     while ((opt = getopt_long(argc, argv, "l:s:vh", longopts, NULL)) != -1) {
         switch (opt) {
@@ -106,6 +110,7 @@ int cmd_device_serve(int argc, char **argv)
         case 's': o.state_dir = optarg; break;
         case 'v': o.verbose = 1; break;
         case 'n': checkin = 0; break;
+        case 'm': mdm_url = optarg; break;
         case 'k': {
             char *end = NULL;
             unsigned long v = strtoul(optarg, &end, 10);
@@ -125,8 +130,9 @@ int cmd_device_serve(int argc, char **argv)
     if (o.verbose)
         ferry_log_set_level(FERRY_LOG_INFO);
     if (checkin) {
-        checkin_at_start(argv + optind, argc - optind);
+        checkin_at_start(argv + optind, argc - optind, mdm_url);
         o.restored = run_checkin;
+        o.restored_ctx = (void *)mdm_url;
     }
     o.ready = on_ready;
     o.ready_ctx = (void *)o.listen;

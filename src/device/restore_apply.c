@@ -226,9 +226,57 @@ static int book_stays(const ferry_plan_t *plan, const ferry_book_t *b)
     return !b->PersistentID || outcome_is(item(plan, FERRY_ITEM_BOOK, b->PersistentID), FERRY_OUT_RESTORED);
 }
 
-static int apply_books(ferry_device_t *dev, const ferry_plan_t *plan)
+/* The kind (file extension) of an enterprise book's file in the backup: BooksDomain Managed/<id>.<kind>. */
+static char *book_kind(const ferry_backup_content_t *c, const char *id)
+{
+    size_t n = strlen(id);
+    for (size_t i = 0; i < c->n_book_paths; i++) {
+        const char *p = c->book_paths[i];
+        if (!strncmp(p, "Managed/", 8) && !strncmp(p + 8, id, n) && p[8 + n] == '.' && p[9 + n])
+            return dev_strdup(p + 9 + n);
+    }
+    return NULL;
+}
+
+/* D4 on another device: an enterprise book the backup restores joins the device's books. */
+static int add_book(ferry_device_t *dev, const ferry_backup_content_t *c, const ferry_book_facts_t *bk)
+{
+    for (size_t i = 0; i < dev->n_books; i++)
+        if (dev->books[i].PersistentID && !strcmp(dev->books[i].PersistentID, bk->id))
+            return 0;
+    ferry_book_t *nb = realloc(dev->books, (dev->n_books + 1) * sizeof *nb);
+    if (!nb)
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    dev->books = nb;
+    ferry_book_t *b = &nb[dev->n_books];
+    memset(b, 0, sizeof *b);
+    b->PersistentID = dev_strdup(bk->id);
+    b->Title = bk->title[0] ? dev_strdup(bk->title) : NULL;
+    b->Kind = book_kind(c, bk->id);
+    b->State = dev_strdup("Installed");
+    b->IsManaged = 1;
+    if (!b->PersistentID || !b->State) {
+        dev_book_clear(b);
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    }
+    dev->n_books++;
+    return 0;
+}
+
+static int apply_books(ferry_device_t *dev, const ferry_plan_t *plan, const ferry_backup_content_t *c,
+                       const ferry_backup_facts_t *bf)
 {
     int changed = 0;
+    for (size_t i = 0; i < bf->n_books; i++) {
+        if (!bf->books[i].enterprise ||
+            !outcome_is(item(plan, FERRY_ITEM_BOOK, bf->books[i].id), FERRY_OUT_RESTORED))
+            continue;
+        size_t before = dev->n_books;
+        int rc = add_book(dev, c, &bf->books[i]);
+        if (rc)
+            return rc;
+        changed |= dev->n_books != before;
+    }
     for (size_t i = dev->n_books; i-- > 0;) {
         if (book_stays(plan, &dev->books[i]))
             continue;
@@ -331,7 +379,7 @@ int dev_restore_apply(ferry_device_t *dev, const ferry_plan_t *plan, const ferry
 {
     int rc = apply_apps(dev, plan, bf);
     if (!rc)
-        rc = apply_books(dev, plan);
+        rc = apply_books(dev, plan, c, bf);
     if (!rc)
         rc = apply_categories(dev, plan);
     if (!rc)

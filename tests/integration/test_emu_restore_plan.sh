@@ -7,7 +7,10 @@
 # categories, passcode), and the server must have seen the restored device's TokenUpdate. Then, with
 # `ferry mdm block` (403), a second restore ends with exactly what `--mdm reject-403` predicts (S3).
 # The prediction is made with --force: the device is enrolled when it is asked, and ferry restores
-# onto it as onto an erased device.
+# onto it as onto an erased device. Last, the backup is restored onto another device, registered in
+# Apple Business Manager and assigned with `ferry mdm assign`: the backup's enrollment is deleted (D1),
+# profiles and apps follow D5 and D3, and the device enrolls again through the assignment service at
+# its check-in (D2), again item by item as `ferry plan restore` predicts.
 . "$FERRY_TESTS/integration/emu_lib.sh"
 need_tools idevicebackup2 python3
 
@@ -63,10 +66,10 @@ FERRY_BACKUP_PASSWORD="plan pw" run_ok "$FERRY" plan restore "$TMP/bk/$U" --to "
 cp "$TMP/out" "$TMP/plan-403.json"
 "$FERRY" device set "$D" passcode true >/dev/null
 
-# check_plan PLAN: the device agrees with every item of the plan
+# check_plan PLAN [DIR]: the device agrees with every item of the plan
 check_plan() {
-    "$FERRY" device show "$D" --json >"$TMP/show.json" || fail "ferry device show"
-    python3 - "$1" "$TMP/show.json" "$D" <<'PY'
+    "$FERRY" device show "${2:-$D}" --json >"$TMP/show.json" || fail "ferry device show"
+    python3 - "$1" "$TMP/show.json" "${2:-$D}" <<'PY'
 import json, os, sys
 plan, dev = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 ddir = sys.argv[3]
@@ -81,12 +84,13 @@ for it in plan["items"]:
     kind, name, out = it["kind"], it["item"], it["outcome"]
     seen.add((kind, out))
     where = f"{kind} {name}: plan says {out} ({it['rules']})"
+    present = out in ("restored", "re-enrolled")
     if kind == "profile":
         assert (name in prof) == (out == "restored"), where
     elif kind == "mdm-enrollment":
-        assert (dev["EnrollmentType"] != "none") == (out == "restored"), where + ", device " + dev["EnrollmentType"]
+        assert (dev["EnrollmentType"] != "none") == present, where + ", device " + dev["EnrollmentType"]
     elif kind == "management-configuration":
-        assert ("CloudConfigurationDetails" in dev) == (out == "restored"), where
+        assert ("CloudConfigurationDetails" in dev) == present, where
     elif kind == "app-data":
         data = os.path.isdir(os.path.join(ddir, "files", "AppDomain-" + name))
         if out == "placeholder":
@@ -138,6 +142,32 @@ echo "reject-403: $(cat "$TMP/seen")"
 grep -qw "mdm-enrollment:removed-after-checkin" "$TMP/seen" || fail "S3: the plan removes no enrollment"
 [ "$(mdm_py 'd["last_reply"]')" = 403 ] || fail "the server did not record its 403"
 
+stop_server
+
+# --- D1, D2, D3, D5: the backup onto another device, registered and assigned -------------------------
+D2="$TMP/other"
+make_device "$D2" unmanaged-personal "Other Phone" 32
+"$FERRY" device set "$D2" findmy false >/dev/null
+"$FERRY" device set "$D2" version "$(python3 -c 'import plistlib,sys; print(plistlib.load(open(sys.argv[1]+"/device.plist","rb"))["Identity"]["ProductVersion"])' "$D")" >/dev/null
+"$FERRY" device set "$D2" assignment ABM >/dev/null
+U2=$(udid_of "$D2")
+SERIAL2=$("$FERRY" device show "$D2" --json --no-files | python3 -c 'import json,sys; print(json.load(sys.stdin)["SerialNumber"])')
+"$FERRY" mdm assign "$SERIAL2" --org "Ferry Test Org" >/dev/null || fail "ferry mdm assign"
+# the registered device enrolls at setup (D2); serve then finds it enrolled and checks it in
+run_ok timeout 60 "$FERRY" device checkin "$D2" --url "$BASE"
+[ "$("$FERRY" device show "$D2" --json --no-files | python3 -c 'import json,sys; print(json.load(sys.stdin)["EnrollmentType"])')" = ade ] \
+    || fail "D2: the assigned device did not enroll"
+start_server "$D2" --mdm-url "$BASE"
+FERRY_BACKUP_PASSWORD="plan pw" run_ok "$FERRY" plan restore "$TMP/bk/$U" --to "$D2" --mdm accept --force --json
+cp "$TMP/out" "$TMP/plan-other.json"
+run_ok idevicebackup2 -u $U2 restore --source $U --system --settings --password "plan pw" "$TMP/bk"
+grep -q "Restore Successful" "$TMP/out" || fail "the restore onto another device did not succeed"
+D_SAVED=$D; D=$D2; wait_checkin; D=$D_SAVED
+check_plan "$TMP/plan-other.json" "$D2" >"$TMP/seen" || fail "D: the other device differs from ferry plan"
+echo "other device: $(cat "$TMP/seen")"
+grep -qw "mdm-enrollment:re-enrolled" "$TMP/seen" || fail "D2: the plan does not re-enroll: $(cat "$TMP/seen")"
+python3 -c 'import plistlib,sys; s=plistlib.load(open(sys.argv[1]+"/device.plist","rb"))["MDMCheckIn"]; assert s["LastOutcome"] == "enrolled", s' "$D2" \
+    || fail "D2: the other device did not enroll at its check-in"
 stop_server
 stop_mdm
 echo "PASS: test_emu_restore_plan"
