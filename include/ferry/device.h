@@ -411,6 +411,12 @@ typedef struct {
                                   (FERRY_DEFAULT_DPIC, 10 million); smaller only for tests and demos */
     void (*ready)(void *ctx);  /* called once the socket listens, or NULL */
     void *ready_ctx;
+    /* Called after each completed restore (the host already has its result: the device "reboots"),
+     * with the device directory, holding that device's lock; the served model is reloaded from the
+     * directory afterwards. For the S2 check-in, which the CLI glues in (the device module knows no
+     * MDM client). Its return value is only logged. NULL: nothing happens. */
+    int (*restored)(const char *dir, void *ctx);
+    void *restored_ctx;
 } ferry_serve_opts_t;
 
 /* Serves the device directories until ferry_device_serve_stop() is called (from a signal handler:

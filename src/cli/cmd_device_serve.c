@@ -1,8 +1,12 @@
 /*
  * cmd_device_serve.c: `ferry device serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR]
- * [--verbose] [--kdf-dpic N]`: argument parsing only; the emulated device's protocols live in
- * src/device (serve.c and its neighbours). SIGINT and SIGTERM stop the server cleanly (the socket
- * file is removed); SIGUSR1 relays a sync cancel to the hosts.
+ * [--verbose] [--kdf-dpic N] [--no-checkin] [--mdm-url URL]`: argument parsing and the glue between the emulated
+ * device (src/device: serve.c and its neighbours) and the MDM check-in (checkin_flow.c), which the
+ * device module cannot call itself: each device that is enrolled or has a restore pending checks in
+ * when serve starts, and each device checks in again after a completed restore (S2). A server that
+ * cannot be reached is logged and serving goes on (S2: the device tries again at its next
+ * opportunity). SIGINT and SIGTERM stop the server cleanly (the socket file is removed); SIGUSR1
+ * relays a sync cancel to the hosts.
  */
 #include "cli.h"
 
@@ -13,6 +17,10 @@
 #include <string.h>
 
 #include "ferry/device.h"
+
+/* A served device's check-in must not hold a host waiting for long: an unreachable server is S2's
+ * "try again later". */
+#define SERVE_CHECKIN_TIMEOUT 15L
 
 static void on_signal(int sig)
 {
@@ -32,10 +40,39 @@ static void on_ready(void *ctx)
     fflush(stderr);
 }
 
+/* One check-in, reported on stderr (stdout belongs to nobody while serving). Never fails serving. */
+static int run_checkin(const char *dir, void *ctx)
+{
+    const char *url = ctx; /* --mdm-url, as `ferry device checkin --url`; NULL: the device's own */
+    fprintf(stderr, "ferry device serve: %s checks in with its MDM server\n", dir);
+    int ec = cli_device_checkin_run(dir, url, 0, NULL, SERVE_CHECKIN_TIMEOUT, 0, stderr);
+    if (ec != EXIT_OK)
+        fprintf(stderr, "ferry device serve: %s: the check-in did not complete (exit %d); serving goes on, "
+                        "the device checks in again after its next restore or serve start\n", dir, ec);
+    fflush(stderr);
+    return 0;
+}
+
+/* When serve starts: devices that are enrolled, or that a restore left waiting for the S2 check-in. */
+static void checkin_at_start(char *const *dirs, int n, const char *url)
+{
+    for (int i = 0; i < n; i++) {
+        ferry_device_t *dev = NULL;
+        if (ferry_device_load(dirs[i], &dev))
+            continue; /* ferry_device_serve reports it */
+        ferry_device_checkin_state_t st;
+        ferry_device_checkin_state(dev, &st);
+        int due = ferry_device_enrollment_profile(dev) != NULL || st.RestorePending;
+        ferry_device_free(dev);
+        if (due)
+            run_checkin(dirs[i], (void *)url);
+    }
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: ferry device serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR] [--verbose]\n"
-                 "                          [--kdf-dpic N]\n\n"
+                 "                          [--kdf-dpic N] [--no-checkin] [--mdm-url URL]\n\n"
                  "Serves each device directory as a USB-attached device through the usbmuxd protocol, so\n"
                  "that libimobiledevice tools run with USBMUXD_SOCKET_ADDRESS=<the --listen value> see\n"
                  "them. Pair records, device keys and AFC storage are kept under --state (default:\n"
@@ -43,7 +80,12 @@ static void usage(FILE *out)
                  "SIGUSR1 cancels the running syncs, as a user would on the device: the devices relay\n"
                  "com.apple.itunes-client.syncCancelRequest to the hosts that observe it.\n"
                  "--kdf-dpic N makes the keybags of encrypted backups cheaper to unlock than a real\n"
-                 "device's (10 million iterations): for tests and demonstrations only.\n");
+                 "device's (10 million iterations): for tests and demonstrations only.\n"
+                 "Each enrolled device (or one with a restore pending) checks in with its MDM server when\n"
+                 "serve starts, and each device checks in after a completed restore (S2), as `ferry\n"
+                 "device checkin` would; --no-checkin turns both off. --mdm-url URL is the server (MDM and\n"
+                 "device-assignment service) those check-ins use, as `ferry device checkin --url`; without\n"
+                 "it each device uses the URLs of its enrollment or management configuration.\n");
 }
 
 int cmd_device_serve(int argc, char **argv)
@@ -53,17 +95,22 @@ int cmd_device_serve(int argc, char **argv)
         {"state", required_argument, NULL, 's'},
         {"verbose", no_argument, NULL, 'v'},
         {"kdf-dpic", required_argument, NULL, 'k'},
+        {"no-checkin", no_argument, NULL, 'n'},
+        {"mdm-url", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     ferry_serve_opts_t o = {0};
-    int opt;
+    int opt, checkin = 1;
+    const char *mdm_url = NULL;
 
     while ((opt = getopt_long(argc, argv, "l:s:vh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'l': o.listen = optarg; break;
         case 's': o.state_dir = optarg; break;
         case 'v': o.verbose = 1; break;
+        case 'n': checkin = 0; break;
+        case 'm': mdm_url = optarg; break;
         case 'k': {
             char *end = NULL;
             unsigned long v = strtoul(optarg, &end, 10);
@@ -82,6 +129,11 @@ int cmd_device_serve(int argc, char **argv)
         return cli_usage_error("device serve", "at least one device directory is required");
     if (o.verbose)
         ferry_log_set_level(FERRY_LOG_INFO);
+    if (checkin) {
+        checkin_at_start(argv + optind, argc - optind, mdm_url);
+        o.restored = run_checkin;
+        o.restored_ctx = (void *)mdm_url;
+    }
     o.ready = on_ready;
     o.ready_ctx = (void *)o.listen;
     struct sigaction sa = {.sa_handler = on_signal};

@@ -161,4 +161,14 @@ char *dev_profile_stub_name(const char *identifier);
 /* Rewrites the generated files of the configuration-profiles domain from the model. */
 int dev_derived_write(const ferry_device_t *dev);
 
+/* ---- restore (restore_apply.c) ------------------------------------------------------------------ */
+
+/* Carries out every item of a restore plan on the model after the data files were written (profiles,
+ * enrollment, management configuration, apps, books, categories, R1) and marks the device restored
+ * (MDMCheckIn RestorePending). c and bf are the restored backup's content and facts. */
+int dev_restore_apply(ferry_device_t *dev, const ferry_plan_t *plan, const ferry_backup_content_t *c,
+                      const ferry_backup_facts_t *bf);
+/* The restore target as the rules see it: dev's facts as an erased device (shallow copy). */
+void dev_restore_target_erased(const ferry_device_facts_t *dev, ferry_device_facts_t *t);
+
 #endif

@@ -13,8 +13,10 @@
  * The rules engine's restore plan (ferry_policy_restore_plan) is asked once the files are staged: a
  * refused restore (R3 older OS, R4, R5, another device's UDID where it matters, ...) ends with its
  * reason before anything is written, and data files of categories and managed apps are written only
- * when their plan item says restored. Not yet: applying the plan's profiles, apps, books and
- * management to the device directory.
+ * when their plan item says restored (or placeholder). Then restore_apply.c carries out the plan's
+ * other items on the device model (profiles, enrollment, management, apps, books, categories, R1)
+ * and marks the device restored; the server (ferry_serve_opts_t.restored) may then run the S2
+ * check-in.
  */
 #include "mb2_internal.h"
 #include "device_internal.h"
@@ -41,6 +43,9 @@ typedef struct {
     uint64_t restored, removed, held_back;
     ferry_plan_t plan;   /* the rules engine's restore plan */
     int have_plan;
+    ferry_backup_content_t content; /* the restored backup's management files (restore_apply.c) */
+    ferry_backup_facts_t facts;     /* and its facts */
+    int have_facts;
 } restore_t;
 
 /* ---- receiving files from the host ----------------------------------------------------------------- */
@@ -167,7 +172,7 @@ static int plan_allows(const restore_t *r, const char *domain, const char *relpa
         it = ferry_plan_find(&r->plan, FERRY_ITEM_CATEGORY, ferry_policy_category_name(cat));
     if (!it && !strncmp(domain, "AppDomain-", 10))
         it = ferry_plan_find(&r->plan, FERRY_ITEM_APP_DATA, domain + 10);
-    return !it || it->d.outcome == FERRY_OUT_RESTORED;
+    return !it || it->d.outcome == FERRY_OUT_RESTORED || it->d.outcome == FERRY_OUT_PLACEHOLDER;
 }
 
 /* The part of the device a restore with these options replaces. */
@@ -297,9 +302,9 @@ static int apply(restore_t *r, ferry_backup_t *b)
         ferry_backup_iter_free(it);
     if (!rc && r->remove_missing)
         rc = remove_missing(r, b);
-    /* R1: after a restore the device asks for a new passcode */
-    if (!rc && !(rc = ferry_device_set(r->c->dev->model, "PasscodePresent", "false")))
-        rc = ferry_device_set(r->c->dev->model, "BiometricsEnrolled", "false");
+    /* then the plan's items on the model: profiles, enrollment, apps, books, categories, R1 */
+    if (!rc && r->have_plan && r->have_facts)
+        rc = dev_restore_apply(r->c->dev->model, &r->plan, &r->content, &r->facts);
     return rc;
 }
 
@@ -323,20 +328,19 @@ static uint64_t restore_size(restore_t *r, ferry_backup_t *b)
  * refusal in why when the device refuses this restore. */
 static int restore_plan(restore_t *r, ferry_backup_t *b, char *why, size_t whylen)
 {
-    ferry_backup_content_t content;
-    ferry_backup_facts_t bf;
-    ferry_device_facts_t tf;
-    memset(&content, 0, sizeof content);
-    memset(&bf, 0, sizeof bf);
+    ferry_device_facts_t tf, erased;
     memset(&tf, 0, sizeof tf);
-    int rc = ferry_backup_content_read(b, &content);
-    if (!rc)
-        rc = ferry_policy_backup_facts_from_content(&content, &bf);
+    int rc = ferry_backup_content_read(b, &r->content);
+    if (!rc && !(rc = ferry_policy_backup_facts_from_content(&r->content, &r->facts)))
+        r->have_facts = 1;
     if (!rc)
         rc = ferry_device_facts(r->c->dev->model, 1, &tf);
-    /* the emulated device's MDM check-in is not modelled yet: plan with the server accepting (S2) */
+    /* ferry restores onto an erased device; the server's answer comes at the check-in after the
+     * restore (S2, S3 run by the check-in), so the restore itself plans with the server accepting.
+     * Idevicebackup2 and Finder are the same host type (finder). */
+    dev_restore_target_erased(&tf, &erased);
     ferry_restore_options_t ro = {.host = FERRY_HOST_FINDER, .mdm = FERRY_MDM_ACCEPT};
-    if (!rc && !(rc = ferry_policy_restore_plan(&bf, &tf, &ro, &r->plan))) {
+    if (!rc && !(rc = ferry_policy_restore_plan(&r->facts, &erased, &ro, &r->plan))) {
         r->have_plan = 1;
         if (r->plan.verdict == FERRY_VERDICT_REFUSED) {
             snprintf(why, whylen, "%s (%s)", r->plan.refusal.why,
@@ -345,8 +349,6 @@ static int restore_plan(restore_t *r, ferry_backup_t *b, char *why, size_t whyle
         }
     }
     ferry_device_facts_free(&tf);
-    ferry_policy_backup_facts_free_content(&bf);
-    ferry_backup_content_clear(&content);
     return rc;
 }
 
@@ -357,6 +359,25 @@ static int finish_error(restore_t *r, int code, const char *fallback)
     char msg[512];
     snprintf(msg, sizeof msg, "%s", ferry_error_last()[0] ? ferry_error_last() : fallback);
     return emu_dl_finish(r->c, code, msg, NULL);
+}
+
+/* S2: once the device is back, the server's hook (the check-in) runs on the directory; the served
+ * model then follows whatever the check-in changed. */
+static void after_restore(emu_device_t *d)
+{
+    emu_server_t *s = d->srv;
+    if (!s->restored)
+        return;
+    pthread_mutex_lock(&d->lock);
+    if (s->restored(d->dir, s->restored_ctx))
+        ferry_log(FERRY_LOG_WARN, "%s: the check-in after the restore did not complete: %s", d->dir,
+                  ferry_error_last());
+    ferry_device_t *m = NULL;
+    if (ferry_device_load(d->dir, &m) == 0) {
+        ferry_device_free(d->model);
+        d->model = m;
+    }
+    pthread_mutex_unlock(&d->lock);
 }
 
 /* Everything after the manifests arrived; returns the ProcessMessage already sent, or a broken
@@ -416,7 +437,9 @@ static int restore_staged(restore_t *r, plist_t req)
         ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: restored %llu files, removed %llu; %s", d->udid,
                   (unsigned long long)r->restored, (unsigned long long)r->removed,
                   mb2_opt_bool(req, "RestoreShouldReboot", 1) ? "rebooting" : "not rebooting");
-    return emu_dl_finish(r->c, 0, NULL, NULL);
+    rc = emu_dl_finish(r->c, 0, NULL, NULL);
+    after_restore(d);
+    return rc;
 }
 
 int mb2_restore(emu_conn_t *c, plist_t req)
@@ -449,6 +472,9 @@ int mb2_restore(emu_conn_t *c, plist_t req)
     dev_rmtree(r.staging);
     if (r.have_plan)
         ferry_plan_free(&r.plan);
+    if (r.have_facts)
+        ferry_policy_backup_facts_free_content(&r.facts);
+    ferry_backup_content_clear(&r.content);
     free(r.staging);
     free(r.cur);
     free(r.src);

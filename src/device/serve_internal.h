@@ -69,6 +69,8 @@ struct emu_server {
     volatile sig_atomic_t *stop;
     int verbose;
     uint32_t kdf_dpic;      /* ferry_serve_opts_t.kdf_dpic */
+    int (*restored)(const char *dir, void *ctx); /* ferry_serve_opts_t.restored, or NULL */
+    void *restored_ctx;
 };
 
 /* A connection from the host, plain or TLS after lockdownd's StartSession. */
