@@ -1,6 +1,6 @@
 /*
  * cmd_device_serve.c: `ferry device serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR]
- * [--verbose] [--kdf-dpic N] [--no-checkin] [--mdm-url URL]`: argument parsing and the glue between the emulated
+ * [--verbose] [--kdf-dpic N] [--checkin] [--mdm-url URL]`: argument parsing and the glue between the emulated
  * device (src/device: serve.c and its neighbours) and the MDM check-in (checkin_flow.c), which the
  * device module cannot call itself: each device that is enrolled or has a restore pending checks in
  * when serve starts, and each device checks in again after a completed restore (S2). A server that
@@ -72,7 +72,7 @@ static void checkin_at_start(char *const *dirs, int n, const char *url)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: ferry device serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR] [--verbose]\n"
-                 "                          [--kdf-dpic N] [--no-checkin] [--mdm-url URL]\n\n"
+                 "                          [--kdf-dpic N] [--checkin] [--mdm-url URL]\n\n"
                  "Serves each device directory as a USB-attached device through the usbmuxd protocol, so\n"
                  "that libimobiledevice tools run with USBMUXD_SOCKET_ADDRESS=<the --listen value> see\n"
                  "them. Pair records, device keys and AFC storage are kept under --state (default:\n"
@@ -81,9 +81,10 @@ static void usage(FILE *out)
                  "com.apple.itunes-client.syncCancelRequest to the hosts that observe it.\n"
                  "--kdf-dpic N makes the keybags of encrypted backups cheaper to unlock than a real\n"
                  "device's (10 million iterations): for tests and demonstrations only.\n"
-                 "Each enrolled device (or one with a restore pending) checks in with its MDM server when\n"
-                 "serve starts, and each device checks in after a completed restore (S2), as `ferry\n"
-                 "device checkin` would; --no-checkin turns both off. --mdm-url URL is the server (MDM and\n"
+                 "With --checkin (or --mdm-url), each enrolled device (or one with a restore pending) checks\n"
+                 "in with its MDM server when serve starts, and each device checks in after a completed\n"
+                 "restore (S2), as `ferry device checkin` would. Check-ins are opt-in because the templates'\n"
+                 "MDM URLs (mdm.example.com) name no real server. --mdm-url URL is the server (MDM and\n"
                  "device-assignment service) those check-ins use, as `ferry device checkin --url`; without\n"
                  "it each device uses the URLs of its enrollment or management configuration.\n");
 }
@@ -95,13 +96,13 @@ int cmd_device_serve(int argc, char **argv)
         {"state", required_argument, NULL, 's'},
         {"verbose", no_argument, NULL, 'v'},
         {"kdf-dpic", required_argument, NULL, 'k'},
-        {"no-checkin", no_argument, NULL, 'n'},
+        {"checkin", no_argument, NULL, 'c'},
         {"mdm-url", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     ferry_serve_opts_t o = {0};
-    int opt, checkin = 1;
+    int opt, checkin = 0;
     const char *mdm_url = NULL;
 
     while ((opt = getopt_long(argc, argv, "l:s:vh", longopts, NULL)) != -1) {
@@ -109,8 +110,8 @@ int cmd_device_serve(int argc, char **argv)
         case 'l': o.listen = optarg; break;
         case 's': o.state_dir = optarg; break;
         case 'v': o.verbose = 1; break;
-        case 'n': checkin = 0; break;
-        case 'm': mdm_url = optarg; break;
+        case 'c': checkin = 1; break;
+        case 'm': mdm_url = optarg; checkin = 1; break;
         case 'k': {
             char *end = NULL;
             unsigned long v = strtoul(optarg, &end, 10);

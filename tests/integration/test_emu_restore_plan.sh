@@ -53,7 +53,7 @@ wait_checkin() {
 }
 
 # --- serve start: an enrolled device checks in (issue 7) -------------------------------------------
-start_server "$D"
+start_server "$D" --checkin
 [ "$(mdm_py 'd and d["last_reply"]')" = 200 ] || fail "the device did not check in when serve started"
 grep -q "checks in with its MDM server" "$TMP/server.log" || fail "no check-in logged at serve start"
 
