@@ -1,0 +1,110 @@
+/*
+ * test_fuzz_regressions.c: the inputs the libFuzzer targets of fuzz/ found to break ferry, each
+ * embedded here (small generated inputs, not fixtures) with the behaviour the fix gives:
+ *   1. A plist string holding a raw NUL byte (an XML plist carries it as is) made libplist 2.2's
+ *      plist_get_string_val assert and abort the process (fuzz_plist: Manifest.plist, Status.plist);
+ *      ferry now refuses it as FERRY_EFORMAT, and `ferry verify` reports it as a problem.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ferry/backup.h"
+
+/* fuzz_plist crash, minimised: <string>1\0</string> under a key every reader reads as a string. */
+static const uint8_t nul_version_plist[] = "<plist><dict><key>Version</key><string>1\0</string></dict></plist>";
+static const uint8_t nul_lockdown_plist[] =
+    "<plist><dict><key>Lockdown</key><dict><key>ProductVersion</key><string>\xff\xff_\x80\0\x02\xee\xa0"
+    "10.3</string></dict></dict></plist>";
+static const uint8_t nul_snapshot_plist[] =
+    "<plist><dict><key>SnapshotState</key><string>finished\0</string></dict></plist>";
+
+static void write_bytes(const char *path, const uint8_t *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_manifest_plist_string_with_nul_is_format_error(void **state)
+{
+    const uint8_t *inputs[] = {nul_version_plist, nul_lockdown_plist};
+    size_t lens[] = {sizeof nul_version_plist - 1, sizeof nul_lockdown_plist - 1};
+    for (size_t i = 0; i < 2; i++) {
+        plist_t p = NULL;
+        assert_int_equal(ferry_plist_parse(inputs[i], lens[i], &p, "regression input"), 0);
+        ferry_manifest_plist_t m;
+        assert_int_equal(ferry_manifest_plist_from_plist(p, &m), FERRY_EFORMAT); /* takes p */
+        assert_non_null(strstr(ferry_error_last(), "NUL byte"));
+    }
+}
+
+static void test_status_plist_string_with_nul_is_format_error(void **state)
+{
+    char *dir = tu_mkdtemp();
+    char *path = ferry_path_join(dir, "Status.plist");
+    write_bytes(path, nul_version_plist, sizeof nul_version_plist - 1);
+    ferry_status_plist_t s;
+    assert_int_equal(ferry_status_plist_read(path, &s), FERRY_EFORMAT);
+    assert_non_null(strstr(ferry_error_last(), "'Version'"));
+    write_bytes(path, nul_snapshot_plist, sizeof nul_snapshot_plist - 1);
+    assert_int_equal(ferry_status_plist_read(path, &s), FERRY_EFORMAT);
+    assert_non_null(strstr(ferry_error_last(), "'SnapshotState'"));
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static int snapshot_problems;
+
+static void count_snapshot_problem(void *ctx, ferry_verify_severity_t sev, const char *what, const char *msg)
+{
+    if (sev == FERRY_VERIFY_PROBLEM && strstr(msg, "SnapshotState") && strstr(msg, "NUL"))
+        snapshot_problems++;
+}
+
+static void test_verify_reports_snapshot_state_with_nul(void **state)
+{
+    char *dir = tu_mkdtemp();
+    char *udid = ferry_path_join(dir, "udid");
+    ferry_writer_opts_t o;
+    memset(&o, 0, sizeof o);
+    o.ident.udid = "00008030-00F0220000000001";
+    o.ident.product_type = "iPhone15,2";
+    o.ident.product_version = "17.5.1";
+    o.ident.build_version = "21F90";
+    o.ident.serial_number = "F00REGRESSION";
+    o.ident.device_name = "Regression iPhone";
+    o.date = 1700000000;
+    ferry_writer_t *w = NULL;
+    assert_int_equal(ferry_writer_open(udid, &o, &w), 0);
+    assert_int_equal(ferry_writer_add_file_mem(w, "HomeDomain", "Library/a.txt", NULL, "abc", 3), 0);
+    assert_int_equal(ferry_writer_commit(w), 0);
+    ferry_writer_free(w);
+    char *status = ferry_path_join(udid, "Status.plist");
+    write_bytes(status, nul_snapshot_plist, sizeof nul_snapshot_plist - 1);
+    ferry_verify_opts_t vo = {1};
+    ferry_verify_report_t report;
+    snapshot_problems = 0;
+    assert_int_equal(ferry_backup_verify(udid, NULL, &vo, count_snapshot_problem, NULL, &report), FERRY_EINTEGRITY);
+    assert_int_equal(snapshot_problems, 1);
+    free(status);
+    free(udid);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    ferry_log_set_level(FERRY_LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_manifest_plist_string_with_nul_is_format_error),
+        cmocka_unit_test(test_status_plist_string_with_nul_is_format_error),
+        cmocka_unit_test(test_verify_reports_snapshot_state_with_nul),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
