@@ -4,6 +4,9 @@
  *   1. A plist string holding a raw NUL byte (an XML plist carries it as is) made libplist 2.2's
  *      plist_get_string_val assert and abort the process (fuzz_plist: Manifest.plist, Status.plist);
  *      ferry now refuses it as FERRY_EFORMAT, and `ferry verify` reports it as a problem.
+ *   2. A decoded MBFile whose path or symlink target is not UTF-8 came out of an encode/decode round
+ *      trip with other bytes (libplist converts non-ASCII strings through UTF-16); the encoder now
+ *      refuses what it cannot write faithfully, and writes valid UTF-8 unchanged (fuzz_mbfile).
  */
 #include "testutil.h"
 
@@ -98,6 +101,51 @@ static void test_verify_reports_snapshot_state_with_nul(void **state)
     free(dir);
 }
 
+static void test_mbfile_encoder_refuses_what_it_cannot_write(void **state)
+{
+    /* the fuzz_mbfile finding: a symlink target with a 0xff byte; then other malformed UTF-8 */
+    static const char *const bad[] = {"Libra\xffy/WebKit", "a\xc0\xaf" "b", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                      "\xe2\x82", "\xc3"};
+    ferry_mbfile_t f;
+    uint8_t *enc = NULL;
+    size_t len = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&f, 0, sizeof f);
+        f.relative_path = "Library/link";
+        f.target = (char *)bad[i];
+        f.mode = 0120755;
+        assert_int_equal(ferry_mbfile_encode(&f, &enc, &len), FERRY_EINVAL);
+        assert_null(enc);
+        assert_non_null(strstr(ferry_error_last(), "symlink target is not valid UTF-8"));
+        f.relative_path = (char *)bad[i];
+        f.target = NULL;
+        f.mode = 0100644;
+        assert_int_equal(ferry_mbfile_encode(&f, &enc, &len), FERRY_EINVAL);
+        assert_non_null(strstr(ferry_error_last(), "path is not valid UTF-8"));
+    }
+}
+
+static void test_mbfile_encoder_keeps_valid_utf8(void **state)
+{
+    static const char *const good[] = {"Documents/note \xc3\xa9\xc3\xa8 \xe6\x97\xa5\xe6\x9c\xac.txt",
+                                       "emoji \xf0\x9f\x98\x80", "max \xf4\x8f\xbf\xbf", "\xef\xbf\xbd", ""};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        ferry_mbfile_t f, back;
+        memset(&f, 0, sizeof f);
+        f.relative_path = (char *)good[i];
+        f.target = (char *)good[i];
+        f.mode = 0120755;
+        uint8_t *enc = NULL;
+        size_t len = 0;
+        assert_int_equal(ferry_mbfile_encode(&f, &enc, &len), 0);
+        assert_int_equal(ferry_mbfile_decode(enc, len, &back), 0);
+        assert_string_equal(back.relative_path, good[i]);
+        assert_string_equal(back.target, good[i]);
+        ferry_mbfile_clear(&back);
+        free(enc);
+    }
+}
+
 int main(void)
 {
     ferry_log_set_level(FERRY_LOG_ERROR);
@@ -105,6 +153,8 @@ int main(void)
         cmocka_unit_test(test_manifest_plist_string_with_nul_is_format_error),
         cmocka_unit_test(test_status_plist_string_with_nul_is_format_error),
         cmocka_unit_test(test_verify_reports_snapshot_state_with_nul),
+        cmocka_unit_test(test_mbfile_encoder_refuses_what_it_cannot_write),
+        cmocka_unit_test(test_mbfile_encoder_keeps_valid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
