@@ -7,6 +7,12 @@
  *   2. A decoded MBFile whose path or symlink target is not UTF-8 came out of an encode/decode round
  *      trip with other bytes (libplist converts non-ASCII strings through UTF-16); the encoder now
  *      refuses what it cannot write faithfully, and writes valid UTF-8 unchanged (fuzz_mbfile).
+ *   3. A Manifest.db whose indexes disagree with their rows (two bytes changed in a copy of the
+ *      reference fixture: one domain index key, one relativePath index rowid) made an iteration
+ *      interleaved with lookups run forever: after the lookup hit the damaged index, SQLite moved the
+ *      iterator's index cursor back by key (fuzz_backup timeout). The iterator now reads the table,
+ *      not the indexes, so it ends. Only this case needs a fixture (skipped when absent): the
+ *      damage is given as two byte patches, not as a copy.
  */
 #include "testutil.h"
 
@@ -16,6 +22,8 @@
 #include <unistd.h>
 
 #include "ferry/backup.h"
+
+#define REFERENCE_DB "reference/unencrypted/00008030-000A1B2C3D4E5F60/Manifest.db"
 
 /* fuzz_plist crash, minimised: <string>1\0</string> under a key every reader reads as a string. */
 static const uint8_t nul_version_plist[] = "<plist><dict><key>Version</key><string>1\0</string></dict></plist>";
@@ -146,6 +154,63 @@ static void test_mbfile_encoder_keeps_valid_utf8(void **state)
     }
 }
 
+/* The two bytes of the fuzz_backup timeout input that differ from the fixture (found by delta
+ * debugging the 882 bytes libFuzzer had changed): {offset, byte in the fixture, byte in the input}. */
+static const struct {
+    long off;
+    uint8_t from, to;
+} damaged_index_patch[] = {
+    {16313, 'e', 'd'}, /* FilesDomainIdx: "AppDomain-com.example.app" -> "...dxample..." (out of order) */
+    {20465, 0x01, 0x00}, /* FilesRelativePathIdx: the rowid of "Documents" becomes NULL */
+};
+
+static void test_iteration_with_lookups_ends_on_damaged_indexes(void **state)
+{
+    TU_FIXTURE_OR_SKIP(fixture, REFERENCE_DB);
+    char *dir = tu_mkdtemp();
+    char *path = ferry_path_join(dir, "Manifest.db");
+    size_t len = 0;
+    uint8_t *db_bytes = tu_read_file(fixture, &len);
+    for (size_t i = 0; i < sizeof damaged_index_patch / sizeof damaged_index_patch[0]; i++) {
+        assert_true((size_t)damaged_index_patch[i].off < len);
+        assert_int_equal(db_bytes[damaged_index_patch[i].off], damaged_index_patch[i].from);
+        db_bytes[damaged_index_patch[i].off] = damaged_index_patch[i].to;
+    }
+    write_bytes(path, db_bytes, len);
+
+    ferry_manifest_db_t *db = NULL;
+    assert_int_equal(ferry_manifest_db_open(path, &db), 0);
+    ferry_db_iter_t *it = NULL;
+    assert_int_equal(ferry_db_iter_new(db, NULL, &it), 0);
+    ferry_db_row_t row;
+    int rc;
+    unsigned rows = 0;
+    while ((rc = ferry_db_iter_next(it, &row)) != 0 && rows < 1000) {
+        if (rc < 0)
+            continue;
+        rows++;
+        /* a lookup of the row just read, on the same connection, as ferry_backup_lookup does */
+        char *domain = strndup(row.domain, row.domain_len), *rel = strndup(row.relpath, row.relpath_len);
+        ferry_db_iter_t *look = NULL;
+        if (ferry_db_iter_new_path(db, domain, rel, &look) == 0) {
+            ferry_db_row_t r2;
+            while (ferry_db_iter_next(look, &r2) > 0)
+                ;
+            ferry_db_iter_free(look);
+        }
+        free(domain);
+        free(rel);
+    }
+    assert_int_equal(rows, 18); /* every row once (the fixture has 18), and the iteration ended */
+    ferry_db_iter_free(it);
+    ferry_manifest_db_close(db);
+    free(db_bytes);
+    free(path);
+    free(fixture);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     ferry_log_set_level(FERRY_LOG_ERROR);
@@ -155,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_verify_reports_snapshot_state_with_nul),
         cmocka_unit_test(test_mbfile_encoder_refuses_what_it_cannot_write),
         cmocka_unit_test(test_mbfile_encoder_keeps_valid_utf8),
+        cmocka_unit_test(test_iteration_with_lookups_ends_on_damaged_indexes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
