@@ -7,6 +7,7 @@
 #include "fuzz_common.h"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,14 @@
 
 static char *scratch;
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    return remove(path) == 0 ? 0 : -1;
+}
+
 static void remove_scratch(void)
 {
-    if (!scratch)
-        return;
-    char cmd[4200];
-    if (snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch) < (int)sizeof cmd && system(cmd) != 0)
+    if (scratch && nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
         fprintf(stderr, "fuzz: could not remove %s\n", scratch);
 }
 
