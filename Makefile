@@ -3,17 +3,22 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 3600
+FUZZ_JOBS  ?= 1
+FUZZ_TARGETS = mbfile keybag plist manifest_db backup encrypted_file
 MAKEFLAGS  += --no-print-directory
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-# The Debian packages of DESIGN.md that this tree uses, plus python3 for the command-line tests.
+# The Debian packages of DESIGN.md that this tree uses; python3 for the command-line tests; time and bc
+# for the benchmarks; clang and its runtime for the fuzzers; Ceph and awscli for the fleet tests.
 DEB_PKGS = build-essential cmake pkg-config libplist-dev libplist-utils libsqlite3-dev sqlite3 \
            libssl-dev libcmocka-dev libimobiledevice-dev libusbmuxd-dev libimobiledevice-utils \
-           libmicrohttpd-dev libcurl4-openssl-dev python3 time bc \
+           libmicrohttpd-dev libcurl4-openssl-dev python3 time bc clang libclang-rt-14-dev \
            ceph-mon ceph-osd ceph-common radosgw awscli
 
-.PHONY: all deps build build-asan check check-fast check-asan demo bench clean
+.PHONY: all deps build build-asan build-fuzz check check-fast check-asan fuzz fuzz-smoke demo bench clean
 
 all: build
 
@@ -42,8 +47,22 @@ check-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
-check: check-fast check-asan
-	@echo "make check: all tests passed (plain and ASan+UBSan builds)"
+# The libFuzzer build (fuzz/): clang, coverage + ASan + UBSan; only the fuzz targets are built.
+build-fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_FUZZ=ON $(CMAKE_ARGS) >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+
+# 10 seconds per target (the fuzz_smoke_* ctest tests); part of make check.
+fuzz-smoke: build-fuzz
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -j $(JOBS) -R '^fuzz_smoke_'
+
+# Long runs: FUZZ_SECONDS per target, FUZZ_JOBS targets at a time; the corpus grows in
+# $(FUZZ_BUILD)/fuzz/corpus, crashes land in $(FUZZ_BUILD)/fuzz/artifacts.
+fuzz: build-fuzz
+	bash fuzz/run.sh --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) $(FUZZ_BUILD)/fuzz $(FUZZ_TARGETS)
+
+check: check-fast check-asan fuzz-smoke
+	@echo "make check: all tests passed (plain and ASan+UBSan builds, 10 s of fuzzing per target)"
 
 demo: build
 	bash scripts/demo.sh $(BUILD)/ferry
@@ -54,4 +73,4 @@ bench: build
 	bash bench/device_create.sh $(BUILD)/ferry
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -309,14 +309,21 @@ static int iter_prepare(ferry_manifest_db_t *db, const char *sql, const char *do
 
 int ferry_db_iter_new(ferry_manifest_db_t *db, const char *domain, ferry_db_iter_t **out)
 {
-    /* Row order in a device's file is not sorted (§4.1): the order is ours. */
+    /* Row order in a device's file is not sorted (§4.1): the order is ours. NOT INDEXED makes SQLite
+     * read the whole table into its sorter at the first step, so the rows handed out never depend on
+     * the file's indexes again: a damaged index whose keys are out of order made a cursor that was
+     * re-positioned by key (after a lookup on the same connection hit the damage) come back to rows
+     * it had already passed, and an iteration with lookups never ended (found by fuzz/fuzz_backup.c). */
     if (domain)
-        return iter_prepare(db, ROW_COLUMNS "WHERE domain = ?1 ORDER BY domain, relativePath", domain, NULL, out);
-    return iter_prepare(db, ROW_COLUMNS "ORDER BY domain, relativePath", NULL, NULL, out);
+        return iter_prepare(db, ROW_COLUMNS "NOT INDEXED WHERE domain = ?1 ORDER BY domain, relativePath", domain,
+                            NULL, out);
+    return iter_prepare(db, ROW_COLUMNS "NOT INDEXED ORDER BY domain, relativePath", NULL, NULL, out);
 }
 
 int ferry_db_iter_new_path(ferry_manifest_db_t *db, const char *domain, const char *relpath, ferry_db_iter_t **out)
 {
+    /* Indexed: a lookup must stay fast on large databases, and it runs to its end before anything else
+     * uses the connection (record.c), so no other statement can move its cursor. */
     return iter_prepare(db, ROW_COLUMNS "WHERE domain = ?1 AND relativePath = ?2 ORDER BY fileID", domain, relpath,
                         out);
 }

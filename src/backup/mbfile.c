@@ -340,6 +340,39 @@ static void build_graph(const ferry_mbfile_t *f, plist_t objects, plist_t root)
     add_object(objects, root, "$class", new_class("MBFile", mbfile_classes, 2));
 }
 
+/* Well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF). libplist writes a non-ASCII
+ * string as UTF-16 converted from UTF-8 and silently changes bytes that are not UTF-8, so the record
+ * would name another path than the one its fileID was computed from (found by fuzz/fuzz_mbfile.c). */
+static int utf8_valid(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        unsigned c = *s, n;
+        uint32_t cp;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            n = 1, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+            n = 2, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+            n = 3, cp = c & 0x07;
+        else
+            return 0;
+        for (unsigned i = 1; i <= n; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        s += n + 1;
+    }
+    return 1;
+}
+
 int ferry_mbfile_encode(const ferry_mbfile_t *f, uint8_t **out, size_t *len)
 {
     if (!out || !len)
@@ -350,6 +383,9 @@ int ferry_mbfile_encode(const ferry_mbfile_t *f, uint8_t **out, size_t *len)
         return ferry_error_set(FERRY_EINVAL, "cannot encode an MBFile record without a relative path");
     if (f->size < 0)
         return ferry_error_set(FERRY_EINVAL, "cannot encode an MBFile record with a negative size");
+    if (!utf8_valid(f->relative_path) || (f->target && !utf8_valid(f->target)))
+        return ferry_error_set(FERRY_EINVAL, "cannot encode the MBFile record of '%s': its %s is not valid UTF-8",
+                               f->relative_path, utf8_valid(f->relative_path) ? "symlink target" : "path");
     if (!f->xattrs && f->xattrs_len)
         return ferry_error_set(FERRY_EINVAL, "MBFile extended attributes have a length but no bytes");
 

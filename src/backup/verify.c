@@ -165,11 +165,13 @@ static void check_status_plist(vctx_t *v)
         finding(v, FERRY_VERIFY_PROBLEM, f, "backup incomplete: SnapshotState is a %s, not a string",
                 type_name(plist_get_node_type(node)));
     } else {
-        char *state = NULL;
-        plist_get_string_val(node, &state);
-        if (!state || strcmp(state, "finished") != 0)
-            finding(v, FERRY_VERIFY_PROBLEM, f, "backup incomplete: SnapshotState is '%s'", state ? state : "");
-        free(state);
+        /* plist_get_string_val would abort on a NUL byte inside the string (libplist 2.2 asserts) */
+        uint64_t len = 0;
+        const char *state = plist_get_string_ptr(node, &len);
+        if (!state || strlen(state) != len)
+            finding(v, FERRY_VERIFY_PROBLEM, f, "backup incomplete: SnapshotState holds a NUL byte");
+        else if (strcmp(state, "finished") != 0)
+            finding(v, FERRY_VERIFY_PROBLEM, f, "backup incomplete: SnapshotState is '%s'", state);
     }
     plist_free(p);
 }

@@ -517,12 +517,10 @@ static plist_t installed_apps(plist_t applications)
             break;
         plist_t cls = val && plist_get_node_type(val) == PLIST_DICT ? plist_dict_get_item(val, "ContainerContentClass")
                                                                      : NULL;
-        char *c = NULL;
-        if (cls && plist_get_node_type(cls) == PLIST_STRING)
-            plist_get_string_val(cls, &c);
-        if (c && strcmp(c, "Data/Application") == 0)
+        /* compared in place: plist_get_string_val aborts on a NUL byte in a device-supplied string */
+        if (cls && plist_get_node_type(cls) == PLIST_STRING &&
+            plist_string_val_compare(cls, "Data/Application") == 0)
             plist_array_append_item(arr, plist_new_string(key));
-        free(c);
         free(key);
     }
     free(it);

@@ -72,7 +72,13 @@ int ferry_plist_get_string(plist_t dict, const char *key, char **out)
     int rc = get_typed(dict, key, PLIST_STRING, &n);
     if (rc)
         return rc;
-    plist_get_string_val(n, out);
+    /* Not plist_get_string_val: libplist 2.2 asserts (aborts) when the string holds a NUL byte, which
+     * an XML plist can carry raw; such a string is malformed input, not a crash. */
+    uint64_t len = 0;
+    const char *s = plist_get_string_ptr(n, &len);
+    if (!s || strlen(s) != len)
+        return ferry_error_set(FERRY_EFORMAT, "key '%s' holds a string with a NUL byte", key);
+    *out = strndup(s, (size_t)len);
     return *out ? 0 : ferry_error_set(FERRY_ENOMEM, "out of memory");
 }
 
