@@ -100,6 +100,9 @@ int ferry_plist_write_file(const char *path, plist_t p, int xml);
 /* Typed getters on a dict: return 0 and fill *out, FERRY_ENOTFOUND when absent, FERRY_EFORMAT when
  * of another type. Strings are malloc'd copies; data is a malloc'd copy. */
 int ferry_plist_get_string(plist_t dict, const char *key, char **out);
+/* A malloc'd copy of a string node, or NULL when the node is not a string, holds a NUL byte (libplist
+ * 2.2's plist_get_string_val aborts on those: never call it on outside input) or memory runs out. */
+char *ferry_plist_string_dup(plist_t node);
 int ferry_plist_get_bool(plist_t dict, const char *key, int *out);
 int ferry_plist_get_int(plist_t dict, const char *key, int64_t *out);   /* signed view of integers */
 int ferry_plist_get_data(plist_t dict, const char *key, uint8_t **out, size_t *len);

@@ -82,6 +82,18 @@ int ferry_plist_get_string(plist_t dict, const char *key, char **out)
     return *out ? 0 : ferry_error_set(FERRY_ENOMEM, "out of memory");
 }
 
+char *ferry_plist_string_dup(plist_t node)
+{
+    /* The node-level twin of ferry_plist_get_string, for the same libplist 2.2 abort. */
+    if (!node || plist_get_node_type(node) != PLIST_STRING)
+        return NULL;
+    uint64_t len = 0;
+    const char *s = plist_get_string_ptr(node, &len);
+    if (!s || strlen(s) != len)
+        return NULL;
+    return strndup(s, (size_t)len);
+}
+
 int ferry_plist_get_bool(plist_t dict, const char *key, int *out)
 {
     plist_t n;

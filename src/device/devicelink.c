@@ -24,7 +24,7 @@ int emu_dl_parse(plist_t msg, char **name)
     plist_t n = plist_array_get_item(msg, 0);
     char *s = NULL;
     if (plist_get_node_type(n) == PLIST_STRING)
-        plist_get_string_val(n, &s);
+        s = ferry_plist_string_dup(n);
     if (!s || strncmp(s, "DL", 2) || strlen(s) < 9) {
         free(s);
         return ferry_error_set(FERRY_EFORMAT, "DeviceLink: a message does not start with a DL... name");
@@ -60,7 +60,7 @@ int emu_dl_version_exchange(emu_conn_t *c)
     char *ok = NULL;
     plist_t n = plist_array_get_size(m) >= 3 ? plist_array_get_item(m, 1) : NULL;
     if (n && plist_get_node_type(n) == PLIST_STRING)
-        plist_get_string_val(n, &ok);
+        ok = ferry_plist_string_dup(n);
     if (strcmp(name, "DLMessageVersionExchange") || !ok || strcmp(ok, "DLVersionsOk"))
         rc = ferry_error_set(FERRY_EFORMAT, "DeviceLink: the host did not accept version 300");
     free(ok);

@@ -106,7 +106,7 @@ static int restrictions(const ferry_device_t *dev, ferry_device_facts_t *f)
     if (!keys)
         rc = ferry_error_set(FERRY_ENOMEM, "out of memory");
     for (uint32_t i = 0; !rc && i < n; i++) {
-        plist_get_string_val(plist_array_get_item(multi, i), &keys[i]);
+        keys[i] = ferry_plist_string_dup(plist_array_get_item(multi, i));
         if (!keys[i])
             rc = ferry_error_set(FERRY_ENOMEM, "out of memory");
         f->n_multi_set_keys = i + 1;

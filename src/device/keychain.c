@@ -228,8 +228,8 @@ static int sync_payload(ferry_device_t *dev, const ferry_payload_t *pl)
         if (!pw || plist_get_node_type(pw) != PLIST_STRING)
             return 0;
         char *p = NULL, *s = NULL;
-        plist_get_string_val(pw, &p);
-        plist_get_string_val(ssid, &s);
+        p = ferry_plist_string_dup(pw);
+        s = ferry_plist_string_dup(ssid);
         int rc = add_item(dev, "genp", "ck", "apple", "AirPort", s, s, u, 0, (uint8_t *)p, p ? strlen(p) : 0);
         if (p)
             ferry_wipe(p, strlen(p));

@@ -92,7 +92,7 @@ static int load_one(ferry_device_t *dev, const dev_key_t *k, plist_t sect, const
         if (t != PLIST_STRING)
             break;
         char *s = NULL;
-        plist_get_string_val(n, &s);
+        s = ferry_plist_string_dup(n);
         if (!s || (k->required && !*s)) {
             free(s);
             return ferry_error_set(FERRY_EFORMAT, "%s: %s: key '%s' is empty", what, k->section, k->name);

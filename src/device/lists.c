@@ -51,7 +51,7 @@ static int load_groups(plist_t d, ferry_app_t *a, const char *what)
         plist_t s = plist_array_get_item(g, i);
         if (plist_get_node_type(s) != PLIST_STRING)
             return ferry_error_set(FERRY_EFORMAT, "%s: AppGroups[%u] must be a string", what, i);
-        plist_get_string_val(s, &a->AppGroups[i]);
+        a->AppGroups[i] = ferry_plist_string_dup(s);
         a->n_app_groups++;
         if (!dev_is_bundle_id(a->AppGroups[i]))
             return ferry_error_set(FERRY_EFORMAT, "%s: AppGroups[%u] '%s' is not a valid group identifier",

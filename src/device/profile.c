@@ -84,7 +84,7 @@ static int req_str(plist_t d, const char *key, char **out, const char *name, con
         return ferry_error_set(FERRY_EFORMAT, "%s: %skey '%s' is missing", name, where, key);
     if (plist_get_node_type(n) != PLIST_STRING)
         return ferry_error_set(FERRY_EFORMAT, "%s: %skey '%s' must be a string", name, where, key);
-    plist_get_string_val(n, out);
+    *out = ferry_plist_string_dup(n); /* NULL too for a string with a NUL byte */
     if (!*out || !**out)
         return ferry_error_set(FERRY_EFORMAT, "%s: %skey '%s' is empty", name, where, key);
     return 0;

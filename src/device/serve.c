@@ -178,7 +178,7 @@ static int trusted_index(plist_t arr, const char *host_id)
         plist_t n = plist_array_get_item(arr, i);
         char *s = NULL;
         if (plist_get_node_type(n) == PLIST_STRING)
-            plist_get_string_val(n, &s);
+            s = ferry_plist_string_dup(n);
         int same = s && !strcmp(s, host_id);
         free(s);
         if (same)

@@ -131,6 +131,6 @@ char *emu_dict_string(plist_t dict, const char *key)
     if (!n || plist_get_node_type(n) != PLIST_STRING)
         return NULL;
     char *s = NULL;
-    plist_get_string_val(n, &s);
+    s = ferry_plist_string_dup(n);
     return s;
 }

@@ -51,7 +51,7 @@ int dev_opt_str(plist_t d, const char *key, char **out, const char *what)
     if (plist_get_node_type(n) != PLIST_STRING)
         return wrong_type(what, key, "a string");
     char *s = NULL;
-    plist_get_string_val(n, &s);
+    s = ferry_plist_string_dup(n);
     if (!s)
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
     free(*out);

@@ -89,7 +89,7 @@ int ferry_mdm_ade_profile_from_plist(plist_t dict, ferry_mdm_ade_profile_t *out)
     if (!rc && devs && plist_get_node_type(devs) == PLIST_ARRAY && plist_array_get_size(devs) == 1) {
         plist_t s = plist_array_get_item(devs, 0);
         if (plist_get_node_type(s) == PLIST_STRING)
-            plist_get_string_val(s, &out->serial);
+            out->serial = ferry_plist_string_dup(s);
     }
     if (rc) {
         ferry_mdm_ade_profile_clear(out);

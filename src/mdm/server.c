@@ -195,7 +195,7 @@ static const char *get_str(plist_t d, const char *key, int required, reply_t *r,
         reply_text(r, 400, "%s is not a string\n", key);
         return NULL;
     }
-    plist_get_string_val(n, own);
+    *own = ferry_plist_string_dup(n); /* NULL too for a string with a NUL byte */
     if (!*own || strlen(*own) > 1024) {
         free(*own);
         *own = NULL;

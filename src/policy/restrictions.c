@@ -163,7 +163,7 @@ static int is_restrictions_payload(plist_t payload)
     if (plist_get_node_type(t) != PLIST_STRING)
         return 0;
     char *s = NULL;
-    plist_get_string_val(t, &s);
+    s = ferry_plist_string_dup(t);
     int ok = s && strcmp(s, FERRY_RESTRICTIONS_PAYLOAD_TYPE) == 0;
     free(s);
     return ok;
@@ -174,7 +174,7 @@ static void note_multi_set(plist_t multi, const char *key)
     uint32_t n = plist_array_get_size(multi);
     for (uint32_t i = 0; i < n; i++) {
         char *s = NULL;
-        plist_get_string_val(plist_array_get_item(multi, i), &s);
+        s = ferry_plist_string_dup(plist_array_get_item(multi, i));
         int same = s && strcmp(s, key) == 0;
         free(s);
         if (same)

@@ -154,7 +154,7 @@ static int get_str(plist_t d, const char *k, char *out, size_t cap)
     if (!n || plist_get_node_type(n) != PLIST_STRING)
         return FERRY_EFORMAT;
     char *s = NULL;
-    plist_get_string_val(n, &s);
+    s = ferry_plist_string_dup(n);
     int rc = s && strlen(s) < cap ? 0 : FERRY_EFORMAT;
     if (rc == 0)
         memcpy(out, s, strlen(s) + 1);
@@ -189,7 +189,7 @@ static int decode_entry(plist_t d, s3_entry_t *e)
     plist_t p = plist_get_node_type(d) == PLIST_DICT ? plist_dict_get_item(d, "P") : NULL;
     if (!p || plist_get_node_type(p) != PLIST_STRING)
         return FERRY_EFORMAT;
-    plist_get_string_val(p, &e->path);
+    e->path = ferry_plist_string_dup(p);
     if (!e->path || !e->path[0] || ferry_path_check_relative(e->path, strlen(e->path)) != 0)
         return FERRY_EFORMAT;
     plist_t dir = plist_dict_get_item(d, "D");

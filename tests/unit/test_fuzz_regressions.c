@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ferry/backup.h"
+#include "ferry/policy.h"
 
 #define REFERENCE_DB "reference/unencrypted/00008030-000A1B2C3D4E5F60/Manifest.db"
 
@@ -32,6 +33,29 @@ static const uint8_t nul_lockdown_plist[] =
     "10.3</string></dict></dict></plist>";
 static const uint8_t nul_snapshot_plist[] =
     "<plist><dict><key>SnapshotState</key><string>finished\0</string></dict></plist>";
+
+/* The same libplist 2.2 abort reached through a restrictions payload (src/policy/restrictions.c)
+ * and through any string node: ferry_plist_string_dup refuses it instead. */
+static const uint8_t nul_restrictions_plist[] =
+    "<plist><dict><key>PayloadType</key><string>com.apple.applicationaccess</string>"
+    "<key>ratingRegion</key><string>us\0x</string></dict></plist>";
+
+static void test_string_node_with_nul_is_refused_not_aborted(void **state)
+{
+    (void)state;
+    plist_t p = NULL;
+    assert_int_equal(ferry_plist_parse(nul_restrictions_plist, sizeof nul_restrictions_plist - 1, &p, "input"), 0);
+    assert_null(ferry_plist_string_dup(plist_dict_get_item(p, "ratingRegion")));
+    char *type = ferry_plist_string_dup(plist_dict_get_item(p, "PayloadType"));
+    assert_string_equal(type, "com.apple.applicationaccess");
+    free(type);
+    plist_t payloads[2] = {p, p};
+    plist_t combined = NULL, multi = NULL;
+    ferry_policy_restrictions_combine(payloads, 2, &combined, &multi); /* must return, whatever it says */
+    plist_free(combined);
+    plist_free(multi);
+    plist_free(p);
+}
 
 static void write_bytes(const char *path, const uint8_t *data, size_t len)
 {
@@ -216,6 +240,7 @@ int main(void)
     ferry_log_set_level(FERRY_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_manifest_plist_string_with_nul_is_format_error),
+        cmocka_unit_test(test_string_node_with_nul_is_refused_not_aborted),
         cmocka_unit_test(test_status_plist_string_with_nul_is_format_error),
         cmocka_unit_test(test_verify_reports_snapshot_state_with_nul),
         cmocka_unit_test(test_mbfile_encoder_refuses_what_it_cannot_write),
