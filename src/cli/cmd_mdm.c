@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "json.h"
+#include "plist_json.h"
 
 #include <getopt.h>
 #include <pthread.h>
@@ -396,62 +397,6 @@ static int mdm_devices(mdm_args_t *a)
     return EXIT_OK;
 }
 
-static void json_plist(cli_json_t *j, plist_t p)
-{
-    if (j->depth >= CLI_JSON_MAX_DEPTH - 2) { /* results come from devices: bounded */
-        cli_json_string(j, "<nested too deeply>");
-        return;
-    }
-    switch (plist_get_node_type(p)) {
-    case PLIST_DICT: {
-        cli_json_object_begin(j);
-        plist_dict_iter it = NULL;
-        plist_dict_new_iter(p, &it);
-        for (;;) {
-            char *k = NULL;
-            plist_t v = NULL;
-            plist_dict_next_item(p, it, &k, &v);
-            if (!k)
-                break;
-            cli_json_key(j, k);
-            json_plist(j, v);
-            free(k);
-        }
-        free(it);
-        cli_json_object_end(j);
-        break;
-    }
-    case PLIST_ARRAY:
-        cli_json_array_begin(j);
-        for (uint32_t i = 0; i < plist_array_get_size(p); i++)
-            json_plist(j, plist_array_get_item(p, i));
-        cli_json_array_end(j);
-        break;
-    case PLIST_STRING: cli_json_string(j, plist_get_string_ptr(p, NULL)); break;
-    case PLIST_BOOLEAN: {
-        uint8_t b = 0;
-        plist_get_bool_val(p, &b);
-        cli_json_bool(j, b);
-        break;
-    }
-    case PLIST_UINT: {
-        uint64_t v = 0;
-        plist_get_uint_val(p, &v);
-        cli_json_int(j, (int64_t)v);
-        break;
-    }
-    case PLIST_DATA: {
-        uint64_t len = 0;
-        plist_get_data_ptr(p, &len);
-        char s[64];
-        snprintf(s, sizeof s, "<%llu bytes>", (unsigned long long)len);
-        cli_json_string(j, s);
-        break;
-    }
-    default: cli_json_null(j); break;
-    }
-}
-
 static int mdm_commands(mdm_args_t *a)
 {
     ferry_mdm_command_rec_t *c;
@@ -486,7 +431,7 @@ static int mdm_commands(mdm_args_t *a)
             cli_json_kv_string(&j, "status", c[i].status);
             cli_json_key(&j, "result");
             if (c[i].result)
-                json_plist(&j, c[i].result);
+                cli_json_plist(&j, c[i].result);
             else
                 cli_json_null(&j);
             cli_json_object_end(&j);
@@ -593,7 +538,7 @@ static void print_profile_json(plist_t p)
 {
     cli_json_t j;
     cli_json_init(&j, stdout);
-    json_plist(&j, p);
+    cli_json_plist(&j, p);
     cli_json_finish(&j);
 }
 

@@ -50,6 +50,10 @@ static void real(cli_json_t *j, double v)
 
 void cli_json_plist(cli_json_t *j, plist_t n)
 {
+    if (j->depth >= CLI_JSON_MAX_DEPTH - 2) { /* plists from devices and servers: keep the JSON valid */
+        cli_json_string(j, "<nested too deeply>");
+        return;
+    }
     switch (plist_get_node_type(n)) {
     case PLIST_DICT: {
         plist_dict_iter it = NULL;
