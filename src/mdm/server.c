@@ -22,34 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_ID_LEN 128
-#define MAX_DEPTH 32 /* Apple's messages nest a few levels; results such as Settings a few more */
-
-struct ferry_mdm_server {
-    struct MHD_Daemon *daemon;
-    ferry_mdm_db_t *db;
-    pthread_mutex_t lock;
-    int unknown_decision;
-    size_t max_body;
-    uint16_t port;
-    char *base_url;
-    char *topic;
-    char *tls_cert, *tls_key; /* PEM, kept alive for the daemon */
-    char *admin_token;        /* NULL: admin API off */
-};
-
-typedef struct {
-    uint8_t *buf;
-    size_t len, cap;
-    int too_big;
-} req_t;
-
-typedef struct {
-    int status;
-    const char *ctype; /* NULL: no Content-Type (zero-byte body) */
-    char *body;        /* malloc'd */
-    size_t len;
-} reply_t;
+#include "server_internal.h"
 
 static const char UNRECOGNIZED_BODY[] =
     "{\"code\":\"com.apple.unrecognized.device\",\"description\":\"the MDM server does not manage "
@@ -58,8 +31,7 @@ static const char UNRECOGNIZED_BODY[] =
 
 /* ---- replies ----------------------------------------------------------------------------------- */
 
-static void reply_text(reply_t *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void reply_text(reply_t *r, int status, const char *fmt, ...)
+void mdm_reply_text(reply_t *r, int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -83,7 +55,7 @@ static void reply_decision(reply_t *r, int decision)
         r->body = strdup(UNRECOGNIZED_BODY);
         r->len = r->body ? strlen(r->body) : 0;
     } else if (decision == FERRY_MDM_REJECT_401) {
-        reply_text(r, 401, "device is not managed by this server\n");
+        mdm_reply_text(r, 401, "device is not managed by this server\n");
     } else {
         free(r->body);
         r->status = 200;
@@ -99,7 +71,7 @@ static void reply_plist(reply_t *r, plist_t p, const char *ctype)
     uint32_t len = 0;
     plist_to_xml(p, &xml, &len);
     if (!xml) {
-        reply_text(r, 500, "cannot serialise the reply\n");
+        mdm_reply_text(r, 500, "cannot serialise the reply\n");
         return;
     }
     free(r->body);
@@ -160,22 +132,22 @@ static plist_t parse_dict(const req_t *q, reply_t *r, const char *what)
 {
     plist_t p = NULL;
     if (q->len < 8) {
-        reply_text(r, 400, "%s: body of %zu bytes is not a property list\n", what, q->len);
+        mdm_reply_text(r, 400, "%s: body of %zu bytes is not a property list\n", what, q->len);
         return NULL;
     }
     plist_from_memory((const char *)q->buf, (uint32_t)q->len, &p);
     if (!p) {
-        reply_text(r, 400, "%s: body is not a valid XML or binary property list\n", what);
+        mdm_reply_text(r, 400, "%s: body is not a valid XML or binary property list\n", what);
         return NULL;
     }
     if (plist_get_node_type(p) != PLIST_DICT) {
         plist_free(p);
-        reply_text(r, 400, "%s: body is not a dictionary\n", what);
+        mdm_reply_text(r, 400, "%s: body is not a dictionary\n", what);
         return NULL;
     }
     if (!depth_ok(p, MAX_DEPTH)) {
         plist_free(p);
-        reply_text(r, 400, "%s: property list nested deeper than %d levels\n", what, MAX_DEPTH);
+        mdm_reply_text(r, 400, "%s: property list nested deeper than %d levels\n", what, MAX_DEPTH);
         return NULL;
     }
     return p;
@@ -188,18 +160,18 @@ static const char *get_str(plist_t d, const char *key, int required, reply_t *r,
     plist_t n = plist_dict_get_item(d, key);
     if (!n) {
         if (required)
-            reply_text(r, 400, "the message has no %s\n", key);
+            mdm_reply_text(r, 400, "the message has no %s\n", key);
         return NULL;
     }
     if (plist_get_node_type(n) != PLIST_STRING) {
-        reply_text(r, 400, "%s is not a string\n", key);
+        mdm_reply_text(r, 400, "%s is not a string\n", key);
         return NULL;
     }
     *own = ferry_plist_string_dup(n); /* NULL too for a string with a NUL byte */
     if (!*own || strlen(*own) > 1024) {
         free(*own);
         *own = NULL;
-        reply_text(r, 400, "%s is empty or too long\n", key);
+        mdm_reply_text(r, 400, "%s is empty or too long\n", key);
         return NULL;
     }
     return *own;
@@ -214,7 +186,7 @@ static int get_data(plist_t d, const char *key, uint8_t **out, size_t *len, repl
     if (!n)
         return 0;
     if (plist_get_node_type(n) != PLIST_DATA) {
-        reply_text(r, 400, "%s is not data\n", key);
+        mdm_reply_text(r, 400, "%s is not data\n", key);
         return -1;
     }
     char *v = NULL;
@@ -225,22 +197,17 @@ static int get_data(plist_t d, const char *key, uint8_t **out, size_t *len, repl
     return 0;
 }
 
-typedef struct {
-    const uint8_t *der; /* signer certificate DER, NULL when unsigned or not verifying */
-    size_t len;
-    const char *why;    /* why there is no valid signer */
-} signer_t;
 
 /* 1 when the message is signed by the device's enrolled identity, else fills a plain 403. */
 static int identity_ok(const mdm_dev_t *dev, const signer_t *s, reply_t *r)
 {
     if (!s->der) {
-        reply_text(r, 403, "refused: %s\n", s->why);
+        mdm_reply_text(r, 403, "refused: %s\n", s->why);
         return 0;
     }
     if (dev->identity &&
         (dev->identity_len != s->len || memcmp(dev->identity, s->der, s->len) != 0)) {
-        reply_text(r, 403, "refused: Mdm-Signature is not made with the identity this device "
+        mdm_reply_text(r, 403, "refused: Mdm-Signature is not made with the identity this device "
                            "enrolled with\n");
         return 0;
     }
@@ -256,7 +223,7 @@ static void do_authenticate(ferry_mdm_server_t *s, plist_t d, const char *udid, 
     if (!get_str(d, "Topic", 1, r, &topic))
         return;
     if (!sg->der)
-        reply_text(r, 403, "refused: %s\n", sg->why);
+        mdm_reply_text(r, 403, "refused: %s\n", sg->why);
     else if (dev->found && dev->decision != FERRY_MDM_ACCEPT)
         reply_decision(r, dev->decision);
     else {
@@ -268,7 +235,7 @@ static void do_authenticate(ferry_mdm_server_t *s, plist_t d, const char *udid, 
             goto out;
         mdm_auth_t a = {udid, topic, serial, product, osv, build, sg->der, sg->len};
         if (mdm_db_authenticate(s->db, &a))
-            reply_text(r, 500, "%s\n", ferry_error_last());
+            mdm_reply_text(r, 500, "%s\n", ferry_error_last());
         else
             reply_decision(r, FERRY_MDM_ACCEPT);
     }
@@ -306,13 +273,13 @@ static void do_token_update(ferry_mdm_server_t *s, plist_t d, const char *udid, 
         get_data(d, "Token", &token, &token_len, r) || get_data(d, "UnlockToken", &unlock, &unlock_len, r))
         goto out;
     if (!token) {
-        reply_text(r, 400, "the message has no Token\n");
+        mdm_reply_text(r, 400, "the message has no Token\n");
         goto out;
     }
     plist_t ac = plist_dict_get_item(d, "AwaitingConfiguration");
     uint8_t awaiting = 0;
     if (ac && plist_get_node_type(ac) != PLIST_BOOLEAN) {
-        reply_text(r, 400, "AwaitingConfiguration is not a boolean\n");
+        mdm_reply_text(r, 400, "AwaitingConfiguration is not a boolean\n");
         goto out;
     }
     if (ac)
@@ -325,7 +292,7 @@ static void do_token_update(ferry_mdm_server_t *s, plist_t d, const char *udid, 
             goto out;
         }
         if (!sg->der) {
-            reply_text(r, 403, "refused: %s\n", sg->why);
+            mdm_reply_text(r, 403, "refused: %s\n", sg->why);
             goto out;
         }
         t.identity = sg->der; /* adopted: the signer becomes its identity */
@@ -346,7 +313,7 @@ static void do_token_update(ferry_mdm_server_t *s, plist_t d, const char *udid, 
         }
     }
     if (mdm_db_token_update(s->db, &t) || (awaiting && queue_device_configured(s, udid)))
-        reply_text(r, 500, "%s\n", ferry_error_last());
+        mdm_reply_text(r, 500, "%s\n", ferry_error_last());
     else
         reply_decision(r, FERRY_MDM_ACCEPT);
 out:
@@ -366,7 +333,7 @@ static void do_checkout(ferry_mdm_server_t *s, const char *udid, const mdm_dev_t
     if (!identity_ok(dev, sg, r))
         return;
     if (mdm_db_checkout(s->db, udid))
-        reply_text(r, 500, "%s\n", ferry_error_last());
+        mdm_reply_text(r, 500, "%s\n", ferry_error_last());
     else
         reply_decision(r, FERRY_MDM_ACCEPT);
 }
@@ -379,11 +346,11 @@ static const char *message_id(plist_t d, reply_t *r, char **own)
         id = get_str(d, "EnrollmentID", 0, r, own);
     if (!id) {
         if (r->status != 400)
-            reply_text(r, 400, "the message has neither UDID nor EnrollmentID\n");
+            mdm_reply_text(r, 400, "the message has neither UDID nor EnrollmentID\n");
         return NULL;
     }
     if (!id_ok(id)) {
-        reply_text(r, 400, "device identifier has characters other than letters, digits, '-', '_', '.'\n");
+        mdm_reply_text(r, 400, "device identifier has characters other than letters, digits, '-', '_', '.'\n");
         free(*own);
         *own = NULL;
         return NULL;
@@ -391,7 +358,7 @@ static const char *message_id(plist_t d, reply_t *r, char **own)
     return id;
 }
 
-static void handle_checkin(ferry_mdm_server_t *s, const req_t *q, const signer_t *sg, reply_t *r)
+void mdm_handle_checkin(ferry_mdm_server_t *s, const req_t *q, const signer_t *sg, reply_t *r)
 {
     plist_t d = parse_dict(q, r, "check-in");
     char *type = NULL, *udid = NULL;
@@ -407,7 +374,7 @@ static void handle_checkin(ferry_mdm_server_t *s, const req_t *q, const signer_t
     if (mt && id) {
         mdm_dev_t dev;
         if (mdm_db_lookup(s->db, id, &dev))
-            reply_text(r, 500, "%s\n", ferry_error_last());
+            mdm_reply_text(r, 500, "%s\n", ferry_error_last());
         else if (!strcmp(mt, "Authenticate"))
             do_authenticate(s, d, id, &dev, sg, r);
         else if (!strcmp(mt, "TokenUpdate"))
@@ -415,7 +382,7 @@ static void handle_checkin(ferry_mdm_server_t *s, const req_t *q, const signer_t
         else if (!strcmp(mt, "CheckOut"))
             do_checkout(s, id, &dev, sg, r);
         else
-            reply_text(r, 400, "MessageType '%s' is not supported by this server\n", mt);
+            mdm_reply_text(r, 400, "MessageType '%s' is not supported by this server\n", mt);
         mdm_dev_clear(&dev);
     }
     mdm_db_log(s->db, id, mt && r->status != 400 ? mt : "malformed", r->status);
@@ -447,17 +414,17 @@ static void command_step(ferry_mdm_server_t *s, plist_t d, const char *udid, con
         int rc = mdm_db_command_status(s->db, udid, uuid, st, final ? d : NULL);
         free(uuid);
         if (rc) {
-            reply_text(r, 500, "%s\n", ferry_error_last());
+            mdm_reply_text(r, 500, "%s\n", ferry_error_last());
             return;
         }
     } else if (mdm_db_commands_requeue(s->db, udid)) {
-        reply_text(r, 500, "%s\n", ferry_error_last());
+        mdm_reply_text(r, 500, "%s\n", ferry_error_last());
         return;
     }
     char *xml;
     size_t len;
     if (mdm_db_next_command(s->db, udid, &xml, &len)) {
-        reply_text(r, 500, "%s\n", ferry_error_last());
+        mdm_reply_text(r, 500, "%s\n", ferry_error_last());
         return;
     }
     free(r->body);
@@ -467,7 +434,7 @@ static void command_step(ferry_mdm_server_t *s, plist_t d, const char *udid, con
     r->ctype = xml ? "application/xml" : NULL; /* no command: zero-byte body ends the session */
 }
 
-static void handle_command(ferry_mdm_server_t *s, const req_t *q, const signer_t *sg, reply_t *r)
+void mdm_handle_command(ferry_mdm_server_t *s, const req_t *q, const signer_t *sg, reply_t *r)
 {
     plist_t d = parse_dict(q, r, "command report");
     char *st = NULL, *udid = NULL;
@@ -479,7 +446,7 @@ static void handle_command(ferry_mdm_server_t *s, const req_t *q, const signer_t
     }
     const char *status = get_str(d, "Status", 1, r, &st);
     if (status && !status_known(status)) {
-        reply_text(r, 400, "Status '%s' is not one of Idle, Acknowledged, Error, "
+        mdm_reply_text(r, 400, "Status '%s' is not one of Idle, Acknowledged, Error, "
                            "CommandFormatError, NotNow\n", status);
         status = NULL;
     }
@@ -488,18 +455,18 @@ static void handle_command(ferry_mdm_server_t *s, const req_t *q, const signer_t
     if (status && id) {
         mdm_dev_t dev;
         if (mdm_db_lookup(s->db, id, &dev))
-            reply_text(r, 500, "%s\n", ferry_error_last());
+            mdm_reply_text(r, 500, "%s\n", ferry_error_last());
         else if (!dev.found || strcmp(dev.state, "enrolled") != 0) {
             if (s->unknown_decision != FERRY_MDM_ACCEPT)
                 reply_decision(r, s->unknown_decision);
             else if (!sg->der)
-                reply_text(r, 403, "refused: %s\n", sg->why);
+                mdm_reply_text(r, 403, "refused: %s\n", sg->why);
             else if (dev.found && dev.identity && !identity_ok(&dev, sg, r))
                 ;
             else {
                 mdm_token_t t = {.udid = id, .identity = sg->der, .identity_len = sg->len};
                 if (mdm_db_token_update(s->db, &t))
-                    reply_text(r, 500, "%s\n", ferry_error_last());
+                    mdm_reply_text(r, 500, "%s\n", ferry_error_last());
                 else
                     command_step(s, d, id, status, r);
             }
@@ -520,11 +487,11 @@ static void handle_command(ferry_mdm_server_t *s, const req_t *q, const signer_t
 
 /* ---- device assignment ------------------------------------------------------------------------- */
 
-static void handle_ade_profile(ferry_mdm_server_t *s, struct MHD_Connection *c, reply_t *r)
+void mdm_handle_ade_profile(ferry_mdm_server_t *s, struct MHD_Connection *c, reply_t *r)
 {
     const char *serial = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "serial");
     if (!serial || !id_ok(serial)) {
-        reply_text(r, 400, "give the device's serial number as ?serial=SERIAL\n");
+        mdm_reply_text(r, 400, "give the device's serial number as ?serial=SERIAL\n");
         return;
     }
     ferry_mdm_ade_profile_t p;
@@ -534,11 +501,11 @@ static void handle_ade_profile(ferry_mdm_server_t *s, struct MHD_Connection *c, 
     mdm_db_log(s->db, NULL, "ADEProfile", rc == 0 ? 200 : rc == FERRY_ENOTFOUND ? 404 : 500);
     pthread_mutex_unlock(&s->lock);
     if (rc == FERRY_ENOTFOUND) {
-        reply_text(r, 404, "serial number %s is not assigned to this MDM server\n", serial);
+        mdm_reply_text(r, 404, "serial number %s is not assigned to this MDM server\n", serial);
         return;
     }
     if (rc || asprintf(&enroll_url, "%s/ade/enroll", s->base_url) < 0) {
-        reply_text(r, 500, "%s\n", ferry_error_last());
+        mdm_reply_text(r, 500, "%s\n", ferry_error_last());
         ferry_mdm_ade_profile_clear(&p);
         return;
     }
@@ -556,7 +523,7 @@ static plist_t machine_info(const req_t *q, reply_t *r)
         uint8_t *content;
         size_t len;
         if (ferry_mdm_verify_attached(q->buf, q->len, &content, &len)) {
-            reply_text(r, 400, "MachineInfo: %s\n", ferry_error_last());
+            mdm_reply_text(r, 400, "MachineInfo: %s\n", ferry_error_last());
             return NULL;
         }
         req_t inner = {content, len, len, 0};
@@ -567,7 +534,7 @@ static plist_t machine_info(const req_t *q, reply_t *r)
     return parse_dict(q, r, "MachineInfo");
 }
 
-static void handle_ade_enroll(ferry_mdm_server_t *s, const req_t *q, reply_t *r)
+void mdm_handle_ade_enroll(ferry_mdm_server_t *s, const req_t *q, reply_t *r)
 {
     plist_t d = machine_info(q, r);
     if (!d)
@@ -575,12 +542,12 @@ static void handle_ade_enroll(ferry_mdm_server_t *s, const req_t *q, reply_t *r)
     char *serial = NULL, *udid = NULL;
     if (!get_str(d, "SERIAL", 1, r, &serial) || !id_ok(serial)) {
         if (r->status != 400)
-            reply_text(r, 400, "MachineInfo SERIAL is malformed\n");
+            mdm_reply_text(r, 400, "MachineInfo SERIAL is malformed\n");
         goto out;
     }
     get_str(d, "UDID", 0, r, &udid);
     if (udid && !id_ok(udid)) {
-        reply_text(r, 400, "MachineInfo UDID is malformed\n");
+        mdm_reply_text(r, 400, "MachineInfo UDID is malformed\n");
         goto out;
     }
     ferry_mdm_ade_profile_t p;
@@ -589,15 +556,15 @@ static void handle_ade_enroll(ferry_mdm_server_t *s, const req_t *q, reply_t *r)
     mdm_db_log(s->db, udid, "MachineInfo", rc == 0 ? 200 : rc == FERRY_ENOTFOUND ? 403 : 500);
     pthread_mutex_unlock(&s->lock);
     if (rc == FERRY_ENOTFOUND)
-        reply_text(r, 403, "serial number %s is not assigned to this MDM server\n", serial);
+        mdm_reply_text(r, 403, "serial number %s is not assigned to this MDM server\n", serial);
     else if (rc)
-        reply_text(r, 500, "%s\n", ferry_error_last());
+        mdm_reply_text(r, 500, "%s\n", ferry_error_last());
     else {
         plist_t prof = ferry_mdm_enrollment_profile(&p, udid, s->base_url, s->topic);
         if (prof)
             reply_plist(r, prof, "application/x-apple-aspen-config");
         else
-            reply_text(r, 500, "cannot build the enrollment profile\n");
+            mdm_reply_text(r, 500, "cannot build the enrollment profile\n");
         plist_free(prof);
         ferry_mdm_ade_profile_clear(&p);
     }
@@ -605,303 +572,4 @@ out:
     free(serial);
     free(udid);
     plist_free(d);
-}
-
-/* ---- libmicrohttpd glue ------------------------------------------------------------------------ */
-
-static int starts_with(const char *s, const char *prefix)
-{
-    return s && !strncasecmp(s, prefix, strlen(prefix));
-}
-
-/* Constant-time comparison of the bearer token, so that timing tells nothing about it. */
-static int admin_authorised(const ferry_mdm_server_t *s, struct MHD_Connection *c)
-{
-    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!s->admin_token || !h || strncmp(h, "Bearer ", 7) != 0)
-        return 0;
-    const char *got = h + 7;
-    size_t n = strlen(s->admin_token);
-    if (strlen(got) != n)
-        return 0;
-    return CRYPTO_memcmp(got, s->admin_token, n) == 0;
-}
-
-static void handle_admin(ferry_mdm_server_t *s, struct MHD_Connection *c, const char *url,
-                         const char *method, const req_t *q, reply_t *r)
-{
-    if (!s->admin_token) {
-        reply_text(r, 404, "the admin API is off (start the server with an admin token)\n");
-        return;
-    }
-    if (!admin_authorised(s, c)) {
-        reply_text(r, 401, "admin API: missing or wrong bearer token\n");
-        return;
-    }
-    if (q->too_big) {
-        reply_text(r, 413, "body larger than %zu bytes\n", s->max_body);
-        return;
-    }
-    const char *udid = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "udid");
-    mdm_admin_reply_t a;
-    pthread_mutex_lock(&s->lock);
-    mdm_admin_handle(s->db, url, method, udid, q->buf, q->len, &a);
-    pthread_mutex_unlock(&s->lock);
-    free(r->body);
-    r->status = a.status;
-    r->body = a.body;
-    r->len = a.len;
-    r->ctype = a.status == 200 ? "application/xml" : "text/plain; charset=utf-8";
-}
-
-static void route(ferry_mdm_server_t *s, struct MHD_Connection *c, const char *url,
-                  const char *method, const req_t *q, reply_t *r)
-{
-    if (!strncmp(url, "/admin/", 7)) {
-        handle_admin(s, c, url, method, q, r);
-        return;
-    }
-    int put = !strcmp(method, "PUT"), get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
-    if (!strcmp(url, "/ade/profile")) {
-        if (get)
-            handle_ade_profile(s, c, r);
-        else
-            reply_text(r, 405, "use GET\n");
-        return;
-    }
-    if (!strcmp(url, "/ade/enroll")) {
-        if (post && !q->too_big)
-            handle_ade_enroll(s, q, r);
-        else
-            reply_text(r, post ? 413 : 405, post ? "body too large\n" : "use POST\n");
-        return;
-    }
-    if (strcmp(url, "/checkin") != 0 && strcmp(url, "/mdm") != 0) {
-        reply_text(r, 404, "no such endpoint: %s\n", url);
-        return;
-    }
-    if (!put) {
-        reply_text(r, 405, "use PUT\n");
-        return;
-    }
-    if (q->too_big) {
-        reply_text(r, 413, "body larger than %zu bytes\n", s->max_body);
-        return;
-    }
-    const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    const char *b64 = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Mdm-Signature");
-    uint8_t *der = NULL;
-    size_t der_len = 0;
-    signer_t sg = {NULL, 0, "the message has no Mdm-Signature"};
-    char why[300];
-    if (b64) {
-        if (ferry_mdm_verify(b64, q->buf ? q->buf : (const uint8_t *)"", q->len, &der, &der_len)) {
-            snprintf(why, sizeof why, "Mdm-Signature: %s", ferry_error_last());
-            sg.why = why;
-        } else {
-            sg.der = der;
-            sg.len = der_len;
-        }
-    }
-    int checkin = !strcmp(url, "/checkin") || starts_with(ctype, FERRY_MDM_CHECKIN_MIME);
-    if (checkin)
-        handle_checkin(s, q, &sg, r);
-    else
-        handle_command(s, q, &sg, r);
-    free(der);
-}
-
-static enum MHD_Result send_reply(struct MHD_Connection *c, const reply_t *r)
-{
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->len, r->body ? r->body : (void *)"", MHD_RESPMEM_MUST_COPY);
-    if (!resp)
-        return MHD_NO;
-    if (r->ctype)
-        MHD_add_response_header(resp, "Content-Type", r->ctype);
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version, const char *upload,
-                                  size_t *upload_size, void **con_cls)
-{
-    ferry_mdm_server_t *s = cls;
-    req_t *q = *con_cls;
-    if (!q) {
-        q = calloc(1, sizeof *q);
-        if (!q)
-            return MHD_NO;
-        *con_cls = q;
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        size_t n = *upload_size;
-        *upload_size = 0;
-        if (q->too_big || q->len + n > s->max_body) {
-            q->too_big = 1; /* keep reading and discarding, then answer 413 */
-            return MHD_YES;
-        }
-        if (q->len + n > q->cap) {
-            size_t nc = q->cap ? q->cap : 4096;
-            while (nc < q->len + n)
-                nc *= 2;
-            if (nc > s->max_body)
-                nc = s->max_body;
-            uint8_t *g = realloc(q->buf, nc);
-            if (!g)
-                return MHD_NO;
-            q->buf = g;
-            q->cap = nc;
-        }
-        memcpy(q->buf + q->len, upload, n);
-        q->len += n;
-        return MHD_YES;
-    }
-    reply_t r = {0, NULL, NULL, 0};
-    route(s, c, url, method, q, &r);
-    enum MHD_Result ret = send_reply(c, &r);
-    free(r.body);
-    return ret;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    req_t *q = *con_cls;
-    if (q) {
-        free(q->buf);
-        free(q);
-        *con_cls = NULL;
-    }
-}
-
-void ferry_mdm_server_opts_init(ferry_mdm_server_opts_t *o)
-{
-    memset(o, 0, sizeof *o);
-    o->host = "127.0.0.1";
-    o->unknown_decision = FERRY_MDM_REJECT_403;
-}
-
-static int read_pem(const char *path, char **out)
-{
-    uint8_t *b;
-    size_t n;
-    int rc = ferry_file_read_all(path, 1u << 20, &b, &n);
-    *out = rc ? NULL : (char *)b;
-    return rc;
-}
-
-void ferry_mdm_server_stop(ferry_mdm_server_t *s)
-{
-    if (!s)
-        return;
-    if (s->daemon)
-        MHD_stop_daemon(s->daemon);
-    ferry_mdm_db_close(s->db);
-    pthread_mutex_destroy(&s->lock);
-    free(s->base_url);
-    free(s->topic);
-    free(s->tls_cert);
-    if (s->admin_token) {
-        ferry_wipe(s->admin_token, strlen(s->admin_token));
-        free(s->admin_token);
-    }
-    if (s->tls_key) {
-        ferry_wipe(s->tls_key, strlen(s->tls_key));
-        free(s->tls_key);
-    }
-    free(s);
-}
-
-int ferry_mdm_server_start(const ferry_mdm_server_opts_t *o, ferry_mdm_server_t **out)
-{
-    *out = NULL;
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(o->port);
-    if (!o->host || inet_pton(AF_INET, o->host, &sa.sin_addr) != 1)
-        return ferry_error_set(FERRY_EINVAL, "listen address '%s' is not a numeric IPv4 address",
-                               o->host ? o->host : "");
-    if (!o->db_path)
-        return ferry_error_set(FERRY_EINVAL, "the MDM server needs a database file (--db)");
-    int d = o->unknown_decision;
-    if (d != 200 && d != 401 && d != 403)
-        return ferry_error_set(FERRY_EINVAL, "unknown-device decision %d is not 200, 401 or 403", d);
-    if (!!o->tls_cert_path != !!o->tls_key_path)
-        return ferry_error_set(FERRY_EINVAL, "HTTPS needs both --tls-cert and --tls-key");
-    ferry_mdm_server_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    pthread_mutex_init(&s->lock, NULL);
-    s->unknown_decision = d;
-    s->max_body = o->max_body ? o->max_body : FERRY_MDM_DEFAULT_MAX_BODY;
-    if (o->admin_token && strlen(o->admin_token) < 16) {
-        ferry_mdm_server_stop(s);
-        return ferry_error_set(FERRY_EINVAL, "the admin token must have at least 16 characters");
-    }
-    if (o->admin_token && !(s->admin_token = strdup(o->admin_token))) {
-        ferry_mdm_server_stop(s);
-        return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    }
-    int rc = ferry_mdm_db_open(o->db_path, &s->db);
-    if (!rc)
-        rc = mdm_db_topic(s->db, &s->topic);
-    if (!rc && o->tls_cert_path && !(rc = read_pem(o->tls_cert_path, &s->tls_cert)))
-        rc = read_pem(o->tls_key_path, &s->tls_key);
-    if (!rc && s->tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS))
-        rc = ferry_error_set(FERRY_EUNSUPPORTED, "this libmicrohttpd was built without HTTPS");
-    if (rc) {
-        ferry_mdm_server_stop(s);
-        return rc;
-    }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
-    if (s->tls_cert)
-        flags |= MHD_USE_TLS;
-    unsigned threads = o->threads ? o->threads : 4;
-    struct MHD_OptionItem tls_opts[] = {
-        {s->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls_cert},
-        {s->tls_key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key},
-        {MHD_OPTION_END, 0, NULL},
-    };
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(128 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
-    if (!s->daemon) {
-        ferry_mdm_server_stop(s);
-        return ferry_error_set(FERRY_EIO, "cannot listen on %s:%u (address in use, or a bad TLS "
-                                          "certificate or key)", o->host, (unsigned)o->port);
-    }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : o->port;
-    if (o->public_url) {
-        size_t n = strlen(o->public_url);
-        while (n > 0 && o->public_url[n - 1] == '/')
-            n--;
-        s->base_url = strndup(o->public_url, n);
-    } else if (asprintf(&s->base_url, "%s://%s:%u", s->tls_cert ? "https" : "http", o->host,
-                        (unsigned)s->port) < 0)
-        s->base_url = NULL;
-    if (!s->base_url) {
-        ferry_mdm_server_stop(s);
-        return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    }
-    *out = s;
-    return 0;
-}
-
-uint16_t ferry_mdm_server_port(const ferry_mdm_server_t *s)
-{
-    return s->port;
-}
-
-const char *ferry_mdm_server_url(const ferry_mdm_server_t *s)
-{
-    return s->base_url;
 }
