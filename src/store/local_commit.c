@@ -100,7 +100,7 @@ static int walk(const char *dir, const char *parent, int level, walk_stats_t *ws
     return rc;
 }
 
-static void log_finding(void *ctx, ferry_verify_severity_t sev, const char *what, const char *msg)
+void store_log_verify_finding(void *ctx, ferry_verify_severity_t sev, const char *what, const char *msg)
 {
     (void)ctx;
     if (sev != FERRY_VERIFY_OK)
@@ -122,7 +122,7 @@ static int maybe_verify(ferry_staging_t *stg, const ferry_commit_opts_t *o, cons
     ferry_verify_opts_t vo = {.decrypt_content = 0};
     ferry_verify_report_t rep;
     memset(&rep, 0, sizeof rep);
-    int rc = ferry_backup_verify(stg->backup_dir, o->cred ? o->cred : &none, &vo, log_finding, NULL, &rep);
+    int rc = ferry_backup_verify(stg->backup_dir, o->cred ? o->cred : &none, &vo, store_log_verify_finding, NULL, &rep);
     if (rc == FERRY_EINTEGRITY)
         return ferry_error_set(FERRY_EINTEGRITY,
                                "the backup of %s has %llu problems (ferry verify shows them): not committed",

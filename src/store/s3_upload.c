@@ -377,14 +377,6 @@ static int walk(up_t *u, const char *root, const char *rel)
     return rc;
 }
 
-static void log_finding(void *ctx, ferry_verify_severity_t sev, const char *what, const char *msg)
-{
-    (void)ctx;
-    if (sev != FERRY_VERIFY_OK)
-        ferry_log(sev == FERRY_VERIFY_PROBLEM ? FERRY_LOG_ERROR : FERRY_LOG_DEBUG, "verify: %s: %s",
-                  what ? what : "backup", msg);
-}
-
 static int maybe_verify(const char *dir, const ferry_commit_opts_t *o, const ferry_snapshot_info_t *info)
 {
     if (!o || !o->verify || (info->encrypted && !o->cred))
@@ -394,7 +386,7 @@ static int maybe_verify(const char *dir, const ferry_commit_opts_t *o, const fer
     ferry_verify_opts_t vo = {.decrypt_content = 0};
     ferry_verify_report_t rep;
     memset(&rep, 0, sizeof rep);
-    int rc = ferry_backup_verify(dir, o->cred ? o->cred : &none, &vo, log_finding, NULL, &rep);
+    int rc = ferry_backup_verify(dir, o->cred ? o->cred : &none, &vo, store_log_verify_finding, NULL, &rep);
     if (rc == FERRY_EINTEGRITY)
         return ferry_error_set(FERRY_EINTEGRITY, "the backup in %s has %llu problems (ferry verify shows them): "
                                                  "not uploaded", dir, (unsigned long long)rep.problems);

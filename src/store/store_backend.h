@@ -91,6 +91,10 @@ int ferry_tree_share(const char *src, const char *dst);
  * folders are accepted in src (FERRY_EUNSAFE otherwise). */
 int ferry_tree_sync(const char *src, const char *dst);
 
+/* The ferry_verify_cb both backends give the verify that runs before a commit: problems are logged as
+ * errors, warnings only at debug level (local_commit.c). */
+void store_log_verify_finding(void *ctx, ferry_verify_severity_t sev, const char *what, const char *msg);
+
 /* Test hook: when FERRY_STORE_TEST_PAUSE names this step, the process stops itself (SIGSTOP) so that a
  * test can kill -9 it exactly there. A no-op otherwise. */
 void ferry_store_test_pause(const char *step);
