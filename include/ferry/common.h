@@ -37,6 +37,9 @@ enum {
     FERRY_EEXIST = -11,     /* the destination exists and will not be overwritten */
     FERRY_ENOSPC = -12,     /* no space left on the destination */
     FERRY_EUNSUPPORTED = -13, /* a format version or feature ferry does not handle */
+    FERRY_ETIMEOUT = -14,   /* a device or peer did not answer before its deadline */
+    FERRY_EDEVICE = -15,    /* the device reported an error (MBErrorDomain code) or refused */
+    FERRY_ECANCELED = -16,  /* stopped by the user (Ctrl-C) */
 };
 
 /* Sets the thread-local message (printf format) and returns code, so that callers can

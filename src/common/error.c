@@ -94,6 +94,9 @@ const char *ferry_error_name(int code)
     case FERRY_EEXIST: return "exists";
     case FERRY_ENOSPC: return "nospace";
     case FERRY_EUNSUPPORTED: return "unsupported";
+    case FERRY_ETIMEOUT: return "timeout";
+    case FERRY_EDEVICE: return "device";
+    case FERRY_ECANCELED: return "canceled";
     default: return "unknown";
     }
 }
