@@ -12,11 +12,12 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
 # The Debian packages of DESIGN.md that this tree uses; python3 for the command-line tests; time and bc
-# for the benchmarks; clang and its runtime for the fuzzers; Ceph and awscli for the fleet tests.
+# for the benchmarks; clang and its runtime for the fuzzers; Ceph and awscli for the fleet tests;
+# chromium to check that the demo's HTML report renders.
 DEB_PKGS = build-essential cmake pkg-config libplist-dev libplist-utils libsqlite3-dev sqlite3 \
            libssl-dev libcmocka-dev libimobiledevice-dev libusbmuxd-dev libimobiledevice-utils \
            libmicrohttpd-dev libcurl4-openssl-dev python3 time bc clang libclang-rt-14-dev \
-           ceph-mon ceph-osd ceph-common radosgw awscli
+           ceph-mon ceph-osd ceph-common radosgw awscli chromium
 
 .PHONY: all deps build build-asan build-fuzz check check-fast check-asan fuzz fuzz-smoke demo bench clean
 
