@@ -4,6 +4,9 @@
  */
 #include "cli.h"
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,8 +62,21 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* ferry holds backup passwords, derived keys, class keys and device private keys in memory: a core
+ * dump would write them to disk, and a same-user debugger could read them. So no process of ferry ever
+ * dumps core (RLIMIT_CORE 0 is inherited by children) and none is dumpable or ptrace-attachable by
+ * other processes of the same user (PR_SET_DUMPABLE 0; it also makes /proc/PID/mem and environ
+ * readable by root only). Failures are ignored: they only lose this extra layer. */
+static void no_core_dumps(void)
+{
+    struct rlimit zero = {0, 0};
+    (void)setrlimit(RLIMIT_CORE, &zero);
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
+    no_core_dumps();
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
