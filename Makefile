@@ -19,7 +19,7 @@ DEB_PKGS = build-essential cmake pkg-config libplist-dev libplist-utils libsqlit
            libmicrohttpd-dev libcurl4-openssl-dev python3 time bc clang libclang-rt-14-dev \
            ceph-mon ceph-osd ceph-common radosgw awscli chromium
 
-.PHONY: all deps build build-asan build-fuzz check check-fast check-asan fuzz fuzz-smoke demo bench clean
+.PHONY: all deps build build-asan build-fuzz check check-fast check-asan fuzz fuzz-smoke demo tour bench clean
 
 all: build
 
@@ -67,6 +67,10 @@ check: check-fast check-asan fuzz-smoke
 
 demo: build
 	bash scripts/demo.sh $(BUILD)/ferry
+
+# The backup-format tour (info, ls, cat, extract, verify on a generated backup and the fixtures).
+tour: build
+	LAB=lab/tour bash scripts/tour.sh $(BUILD)/ferry
 
 # Speed and memory against named baselines; not part of `make check` (they need ~15 GB of disk).
 bench: build

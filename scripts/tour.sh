@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/demo.sh: `make demo`: a short tour of ferry's backup-format commands on a backup that
+# scripts/tour.sh: `make tour`: a short tour of ferry's backup-format commands on a backup that
 # ferry's own writer generates (encrypted, with a known demo password), and on the shared reference
 # fixtures when they are next to this checkout.
 set -euo pipefail
