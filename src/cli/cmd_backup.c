@@ -138,12 +138,13 @@ static void *job_main(void *arg)
 
 static void print_results(job_t *jobs, size_t n, int json, int code)
 {
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].rc)
+            fprintf(stderr, "ferry: %s\n", jobs[i].error);
     if (!json) {
         for (size_t i = 0; i < n; i++) {
             job_t *j = &jobs[i];
-            if (j->rc)
-                fprintf(stderr, "ferry: %s\n", j->error);
-            else
+            if (!j->rc)
                 printf("%s: snapshot %s (%llu files received, %llu bytes%s%s)\n", j->udid, j->snap.id,
                        (unsigned long long)j->res.files, (unsigned long long)j->res.bytes,
                        j->snap.parent[0] ? "; shares unchanged files with " : "", j->snap.parent);
