@@ -21,7 +21,9 @@ latest_id() {
 
 # files_seen FILE: the highest "files" figure of the progress events in FILE (0 when none yet).
 files_seen() {
-    { grep -ao '"files":[0-9]*' "$1" 2>/dev/null || true; } | cut -d: -f2 | sort -n | tail -1 | sed 's/^$/0/'
+    local n
+    n=$({ grep -ao '"files":[0-9]*' "$1" 2>/dev/null || true; } | cut -d: -f2 | sort -n | tail -1)
+    echo "${n:-0}"
 }
 
 # wait_files FILE N PID: waits (bounded) until the backup writing FILE reported N files, or exited.
