@@ -116,3 +116,22 @@ int cli_backup_resolve_dir(const char *dir, char **out);
 int cli_repo_resolve(const char *repo, const char *id, const char *udid, int latest, char **dir);
 /* Saves the KEK to the --derived-key-file when one was named and it did not exist yet. */
 int cli_backup_save_kek(const cli_backup_opts_t *o, const uint8_t *kek);
+
+/* ---- a backup's facts for the rules engine (backup_facts.c) ------------------------------------- */
+
+#include "ferry/policy.h"
+
+typedef struct {
+    ferry_backup_t *backup;         /* owned */
+    ferry_backup_content_t content;
+    ferry_backup_facts_t facts;
+    int have_content, have_facts;
+} cli_backup_facts_t;
+
+/* Reads the facts of the open backup b, which the holder takes over (also on failure): release
+ * everything with cli_backup_facts_free. */
+int cli_backup_facts_read(ferry_backup_t *b, cli_backup_facts_t *out);
+void cli_backup_facts_free(cli_backup_facts_t *h);
+
+/* `ferry restore` (cmd_restore.c). */
+int cmd_restore(int argc, char **argv);

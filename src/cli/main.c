@@ -23,6 +23,7 @@ static const cli_command_t commands[] = {
     {"snapshot", cmd_snapshots, "the same as snapshots (ferry snapshot import DIR)"},
     {"prune", cmd_prune, "remove all but the newest snapshots of each device"},
     {"export", cmd_export, "write a repository snapshot as a Finder-layout backup folder"},
+    {"restore", cmd_restore, "restore a snapshot onto attached devices, with the plan and a report"},
     {NULL, NULL, NULL},
 };
 
