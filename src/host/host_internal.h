@@ -1,0 +1,86 @@
+/*
+ * host_internal.h: what the files of src/host share and nothing else includes: a connection to one
+ * device (usbmuxd, lockdownd, mobilebackup2) with deadlines, and the DeviceLink loop that serves the
+ * device's file requests (DLMessageUploadFiles, DownloadFiles, ...) inside a backup root until the
+ * final DLMessageProcessMessage. backup.c, restore.c and password.c are short sequences on top of
+ * these two.
+ *
+ * Deadlines: libimobiledevice 1.3.0 waits at most 30 s in mobilebackup2_receive_message and about
+ * 5 s in each raw receive; the loop retries those waits until opts->timeout_ms has passed without a
+ * byte from the device (so the effective deadline is timeout_ms rounded up to the library's wait),
+ * and checks opts->cancel between messages and between raw reads.
+ */
+#ifndef FERRY_HOST_INTERNAL_H
+#define FERRY_HOST_INTERNAL_H
+
+#include <libimobiledevice/libimobiledevice.h>
+#include <libimobiledevice/lockdown.h>
+#include <libimobiledevice/mobilebackup2.h>
+
+#include "ferry/host.h"
+
+#define HOST_DEFAULT_TIMEOUT_MS 30000
+#define HOST_LABEL "ferry"
+
+/* One device: idevice and lockdownd session (open until host_conn_start_mb2), then mobilebackup2. */
+typedef struct {
+    char udid[FERRY_UDID_MAX];
+    const ferry_host_opts_t *opts;
+    int timeout_ms;                /* opts->timeout_ms or the default */
+    idevice_t dev;
+    lockdownd_client_t ld;         /* NULL once mobilebackup2 is started */
+    mobilebackup2_client_t mb2;
+} host_conn_t;
+
+/* The deadline in force for opts (opts may be NULL). */
+int host_timeout_ms(const ferry_host_opts_t *opts);
+/* FERRY_ECANCELED (message names udid and step) when opts->cancel is set, else 0. */
+int host_check_cancel(const ferry_host_opts_t *opts, const char *udid, const char *step);
+
+/* Finds the device (FERRY_ENOTFOUND when not attached) and opens a lockdownd session (pairing when
+ * needed). On failure everything is released. */
+int host_conn_open(const char *udid, const ferry_host_opts_t *opts, host_conn_t *c);
+/* Fills the device description from lockdownd (needs the session of host_conn_open). */
+int host_conn_describe(host_conn_t *c, ferry_host_device_t *out);
+/* Starts mobilebackup2 (with the escrow bag), ends the lockdownd session, and says Hello. */
+int host_conn_start_mb2(host_conn_t *c);
+/* Sends DLMessageDisconnect (through mobilebackup2_client_free) and releases everything. */
+void host_conn_close(host_conn_t *c);
+
+/* ---- the DeviceLink loop (devicelink*.c) -------------------------------------------------------- */
+
+typedef struct {
+    mobilebackup2_client_t mb2;
+    const char *udid;              /* for messages */
+    const char *root;              /* the backup root (holds <UDID>/); NULL: every file request fails */
+    int read_only;                 /* restores: writes are refused with an error status */
+    const ferry_host_opts_t *opts;
+    ferry_host_stage_t stage;      /* reported with progress */
+    ferry_host_result_t *res;      /* counters and the device's final error; required */
+    char *content;                 /* ProcessMessage Content, malloc'd, or NULL (caller frees) */
+    double percent;                /* the device's last progress figure, -1 when none */
+    uint64_t bytes_total;          /* UploadFiles' total size, 0 when unknown */
+} host_dl_t;
+
+/* Serves the device's DL messages until DLMessageProcessMessage or DLMessageDisconnect. Returns 0
+ * when the device reported ErrorCode 0; FERRY_EDEVICE (FERRY_EPASSWORD for 207, FERRY_ENOSPC for
+ * 105) with res->device_error and res->device_message set when it reported an error; FERRY_ETIMEOUT,
+ * FERRY_EIO (device gone), FERRY_ECANCELED, FERRY_EFORMAT (protocol violation), FERRY_EUNSAFE (a path
+ * outside the root) otherwise. Messages name the device and the step. */
+int host_dl_run(host_dl_t *dl);
+
+/* Internal to devicelink*.c. */
+int host_dl_recv_exact(host_dl_t *dl, void *buf, size_t len, const char *step);
+int host_dl_send_raw(host_dl_t *dl, const void *buf, size_t len, const char *step);
+int host_dl_status(host_dl_t *dl, int code, const char *msg, plist_t content);
+/* The absolute path of rel under the root after the checks (relative, no "..", no empty component,
+ * no symlink on the way); malloc'd. FERRY_EUNSAFE / FERRY_EINVAL. */
+int host_dl_path(host_dl_t *dl, const char *rel, char **out);
+void host_dl_progress(host_dl_t *dl, const char *file);
+/* errno -> the DeviceLink status code (ENOENT -6, EEXIST -7, else -errno). */
+int host_dl_errno_code(int err);
+int host_dl_upload(host_dl_t *dl, plist_t msg);     /* DLMessageUploadFiles */
+int host_dl_download(host_dl_t *dl, plist_t msg);   /* DLMessageDownloadFiles */
+int host_dl_fsop(host_dl_t *dl, const char *name, plist_t msg, int *handled); /* directories, moves, ... */
+
+#endif
