@@ -41,7 +41,7 @@ static const char USAGE[] =
     "  --force           restore despite R4 under --as configurator, or onto an enrolled device\n"
     "  --jobs N          devices restored at once (1-64, default 8)\n"
     "  --system          also restore system files (RestoreSystemFiles)\n"
-    "  --settings        keep the device's settings (RestorePreserveSettings)\n"
+    "  --settings        restore the settings from the backup (else the device keeps its own)\n"
     "  --remove          remove items the backup does not hold (RemoveItemsNotRestored)\n"
     "  --skip CATEGORY   leave a data category out (X1): passwords, call-history, health,\n"
     "                    website-history, wifi, photos (repeat, or a comma list)\n"
@@ -114,7 +114,7 @@ static int parse_opt(args_t *a, int opt, const char *arg)
     case OPT_REPO: a->src.repo = arg; return 0;
     case OPT_JSON: a->json = 1; return 0;
     case OPT_SYSTEM: a->hro.system_files = 1; return 0;
-    case OPT_SETTINGS: a->hro.preserve_settings = 1; return 0;
+    case OPT_SETTINGS: a->hro.preserve_settings = 0; return 0;
     case OPT_REMOVE: a->hro.remove_items_not_restored = 1; return 0;
     case OPT_SKIP: return skip_list(arg, &a->ro.skip_categories);
     case OPT_TIMEOUT: return int_arg("--timeout", arg, 1, 86400, &a->timeout_s);
@@ -332,6 +332,7 @@ int cmd_restore(int argc, char **argv)
     a.timeout_s = 30;
     a.retries = 2;
     a.hro.reboot = 1;
+    a.hro.preserve_settings = 1; /* as idevicebackup2: --settings restores them from the backup */
     a.ro.host = FERRY_HOST_FINDER;
     int ec = parse(argc, argv, &a);
     if (ec)

@@ -25,10 +25,15 @@ const char *restore_check_name(restore_check_t c)
     }
 }
 
-/* What the device should show for an outcome: 1 present, 0 absent, -1 nothing to check. */
-static int expected(ferry_outcome_t o)
+/* What the device should show for an outcome: 1 present, 0 absent, -1 nothing to check. "skipped"
+ * is an app already installed (U2) or, for the management items, something not present at all. */
+static int expected(ferry_item_kind_t k, ferry_outcome_t o)
 {
     switch (o) {
+    case FERRY_OUT_SKIPPED:
+        if (k == FERRY_ITEM_APP)
+            return 1;
+        return k == FERRY_ITEM_MANAGEMENT_CONFIGURATION || k == FERRY_ITEM_MDM_ENROLLMENT || k == FERRY_ITEM_PROFILE ? 0 : -1;
     case FERRY_OUT_RESTORED:
     case FERRY_OUT_RE_ENROLLED: return 1;
     case FERRY_OUT_DROPPED:
@@ -81,7 +86,8 @@ int restore_report_compare(restore_target_t *t)
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
     for (size_t i = 0; i < t->plan.n_items; i++) {
         const ferry_plan_item_t *it = &t->plan.items[i];
-        int want = expected(it->d.outcome), alt = it->has_if_rejected ? expected(it->if_rejected.outcome) : want;
+        int want = expected(it->kind, it->d.outcome);
+        int alt = it->has_if_rejected ? expected(it->kind, it->if_rejected.outcome) : want;
         int got = actual(it, &t->after);
         if (got < 0 || (want < 0 && alt < 0))
             t->checks[i] = RESTORE_CHECK_UNVERIFIED;
@@ -222,14 +228,17 @@ void restore_event(restore_run_t *run, const char *name, const char *udid, const
 {
     if (!run->json)
         return;
-    char extra[1024];
+    char *extra = NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(extra, sizeof extra, fmt, ap);
+    int n = vasprintf(&extra, fmt, ap);
     va_end(ap);
+    if (n < 0)
+        return; /* out of memory: an event is lost, the final result object still says everything */
     pthread_mutex_lock(&run->lock);
     /* udid passed ferry_store_check_udid and name is ours: neither needs escaping. */
     fprintf(stdout, "{\"event\": \"%s\", \"udid\": \"%s\"%s%s}\n", name, udid, extra[0] ? ", " : "", extra);
     fflush(stdout);
     pthread_mutex_unlock(&run->lock);
+    free(extra);
 }
