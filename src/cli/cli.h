@@ -153,3 +153,21 @@ void cli_progress_unlock(cli_progress_t *pr);
 void cli_progress_free(cli_progress_t *pr);
 /* "transfer", "commit", ... */
 const char *cli_progress_stage_name(ferry_host_stage_t s);
+/* ---- a backup's facts for the rules engine (backup_facts.c) ------------------------------------- */
+
+#include "ferry/policy.h"
+
+typedef struct {
+    ferry_backup_t *backup;         /* owned */
+    ferry_backup_content_t content;
+    ferry_backup_facts_t facts;
+    int have_content, have_facts;
+} cli_backup_facts_t;
+
+/* Reads the facts of the open backup b, which the holder takes over (also on failure): release
+ * everything with cli_backup_facts_free. */
+int cli_backup_facts_read(ferry_backup_t *b, cli_backup_facts_t *out);
+void cli_backup_facts_free(cli_backup_facts_t *h);
+
+/* `ferry restore` (cmd_restore.c). */
+int cmd_restore(int argc, char **argv);

@@ -1,7 +1,7 @@
 /*
  * cmd_plan.c: `ferry plan backup|restore`: argument parsing and output only. The facts come from
- * libferry (ferry_device_facts for device directories, ferry_backup_content_read and
- * ferry_policy_backup_facts_from_content for a backup in the Finder layout, or
+ * libferry (ferry_device_facts for device directories, cli_backup_facts_read (backup_facts.c, shared
+ * with `ferry restore`) for a backup in the Finder layout, or
  * ferry_policy_backup_facts_derive for --from-device), the decisions from the rules engine
  * (ferry/policy.h) and the text from its renderers. A refused verdict exits EXIT_REFUSED (5). A
  * backup password is read through the shared helpers (cli_backup_open), never from argv.
@@ -162,22 +162,16 @@ static int restore_from_backup(const char *dir, plan_args_t *a, const ferry_devi
     int rc = cli_backup_open(dir, &a->backup, &b);
     if (rc)
         return cli_fail(rc);
-    ferry_backup_content_t c;
-    ferry_backup_facts_t bf;
+    cli_backup_facts_t h;
     ferry_plan_t p;
     int ec = EXIT_OK;
-    rc = ferry_backup_content_read(b, &c);
-    if (rc == 0 && (rc = ferry_policy_backup_facts_from_content(&c, &bf)) == 0) {
-        if ((rc = ferry_policy_restore_plan(&bf, target, &a->ropts, &p)) == 0) {
-            ec = print_plan(&p, a->json);
-            ferry_plan_free(&p);
-        }
-        ferry_policy_backup_facts_free_content(&bf);
+    if ((rc = cli_backup_facts_read(b, &h)) == 0 && (rc = ferry_policy_restore_plan(&h.facts, target, &a->ropts, &p)) == 0) {
+        ec = print_plan(&p, a->json);
+        ferry_plan_free(&p);
     }
     if (rc)
         ec = cli_fail(rc);
-    ferry_backup_content_clear(&c);
-    ferry_backup_close(b);
+    cli_backup_facts_free(&h);
     return ec;
 }
 

@@ -29,6 +29,7 @@ static const cli_command_t commands[] = {
     {"devices", cmd_devices, "list the attached devices (USB, usbmuxd) and their backup settings"},
     {"backup", cmd_backup, "back up devices into the repository (incremental snapshots)"},
     {"password", cmd_password, "set, change or remove a device's backup password"},
+    {"restore", cmd_restore, "restore a snapshot onto attached devices, with the plan and a report"},
     {NULL, NULL, NULL},
 };
 

@@ -226,6 +226,7 @@ static const struct {
     {"com.apple.afc", EMU_PORT_AFC},
     {"com.apple.mobilebackup2", EMU_PORT_MOBILEBACKUP2},
     {"com.apple.mobile.installation_proxy", EMU_PORT_INSTPROXY},
+    {"com.apple.mobile.MCInstall", EMU_PORT_MCINSTALL},
 };
 
 static int start_service(lockdown_t *l, plist_t req)

@@ -29,6 +29,7 @@ enum {
     EMU_PORT_AFC = 49202,
     EMU_PORT_MOBILEBACKUP2 = 49203,
     EMU_PORT_INSTPROXY = 49204,
+    EMU_PORT_MCINSTALL = 49205,
 };
 
 #define EMU_PLIST_MAX (16u * 1024 * 1024) /* largest framed plist accepted from a host */
@@ -141,6 +142,7 @@ void emu_np_serve(emu_conn_t *c);
  * returns how many got it. */
 size_t emu_np_relay(emu_device_t *d, const char *name);
 void emu_instproxy_serve(emu_conn_t *c);
+void emu_mcinstall_serve(emu_conn_t *c); /* mcinstall.c: com.apple.mobile.MCInstall */
 void emu_afc_serve(emu_conn_t *c);
 void emu_mb2_serve(emu_conn_t *c);
 

@@ -155,6 +155,7 @@ static void connect_port(emu_conn_t *c, uint32_t tag, plist_t req)
     case EMU_PORT_AFC: serve = emu_afc_serve; what = "afc"; break;
     case EMU_PORT_MOBILEBACKUP2: serve = emu_mb2_serve; what = "mobilebackup2"; break;
     case EMU_PORT_INSTPROXY: serve = emu_instproxy_serve; what = "installation_proxy"; break;
+    case EMU_PORT_MCINSTALL: serve = emu_mcinstall_serve; what = "MCInstall"; break;
     default: break;
     }
     if (!serve) {
