@@ -60,8 +60,19 @@ import json,sys; d={x['udid'].lower(): x for x in json.load(sys.stdin)}.get(sys.
 checkin_state() {
     python3 -c 'import plistlib,sys; print(plistlib.load(open(sys.argv[1]+"/device.plist","rb")).get("MDMCheckIn",{}).get(sys.argv[2]))' "$1" "$2"
 }
+# The host type (S5, R4) and the categories a restore leaves out (X1) of the restores that follow:
+# SCN_HOST=finder|configurator, SCN_SKIP=passwords,wifi,... (empty: finder, nothing left out).
+SCN_HOST=${SCN_HOST:-}
+SCN_SKIP=${SCN_SKIP:-}
 # serve DIR...: every DIR on the usbmuxd socket; they check in with $BASE (S2) after a restore.
-serve() { start_server "$@" --mdm-url "$BASE"; }
+# idevicebackup2 cannot send the host type or the categories to leave out, so the served devices
+# take SCN_HOST/SCN_SKIP as their restore defaults (`ferry device serve --restore-host/--restore-skip`).
+serve() {
+    local o=()
+    [ -n "$SCN_HOST" ] && o+=(--restore-host "$SCN_HOST")
+    [ -n "$SCN_SKIP" ] && o+=(--restore-skip "$SCN_SKIP")
+    start_server "$@" --mdm-url "$BASE" "${o[@]}"
+}
 
 # --- the host steps ------------------------------------------------------------------------------------
 # scn_encrypt UDID PASSWORD: sets the device's backup password (WillEncrypt) over mobilebackup2.
@@ -77,8 +88,7 @@ scn_backup() {
 scn_backup_refused() { mkdir -p "$2"; run_fails idevicebackup2 -u "$1" backup "$2"; }
 # scn_restore TARGET_UDID BACKUP_ROOT SOURCE_UDID [PASSWORD]: restores BACKUP_ROOT/SOURCE_UDID onto
 # the served target (system files and settings included, as a full restore of a new device does).
-# The host type and the categories left out (X1) are the served device's restore defaults
-# (`ferry device serve --restore-host/--restore-skip`): idevicebackup2 cannot send them.
+# SCN_HOST and SCN_SKIP reach the device as its restore defaults (see serve).
 scn_restore() {
     local pw=()
     [ -n "${4:-}" ] && pw=(--password "$4")
