@@ -498,6 +498,53 @@ int ferry_writer_commit(ferry_writer_t *w);
 /* Frees; an uncommitted writer leaves its directory marked "uploading" and removes its temporaries. */
 void ferry_writer_free(ferry_writer_t *w);
 
+/* ---- review: the private data a backup holds (review.c; RULES.md X1) ------------------------------ */
+
+/* The groups `ferry review` lists. The first six are the data categories (FERRY_BACKUP_CAT_*, in bit
+ * order: a restore can leave them out, X1); the others are private data the seed names ("app data,
+ * account and password information, browser history") that a restore always brings back. */
+typedef enum {
+    FERRY_REVIEW_PASSWORDS = 0, FERRY_REVIEW_CALL_HISTORY, FERRY_REVIEW_HEALTH, FERRY_REVIEW_WEBSITE_HISTORY,
+    FERRY_REVIEW_WIFI, FERRY_REVIEW_PHOTOS,
+    FERRY_REVIEW_ACCOUNTS,      /* HomeDomain Library/Accounts/ */
+    FERRY_REVIEW_MESSAGES,      /* HomeDomain Library/SMS/ */
+    FERRY_REVIEW_CONTACTS,      /* HomeDomain Library/AddressBook/ */
+    FERRY_REVIEW_CERTIFICATES,  /* an unencrypted backup's keychain export: no saved passwords (B3) */
+    FERRY_REVIEW_APP_DATA,      /* AppDomain-*, AppDomainGroup-*, AppDomainPlugin-*: one item per app */
+    FERRY_REVIEW_NONE,          /* not private data of its own (system settings, profiles, books ...) */
+} ferry_review_group_t;
+#define FERRY_REVIEW_GROUPS FERRY_REVIEW_NONE
+
+/* One item: a file (domain, relative_path) or, in the app-data group, an app (domain = bundle ID,
+ * relative_path = NULL) with the sum of its files. */
+typedef struct {
+    char *domain;
+    char *relative_path;
+    uint64_t files, bytes;
+} ferry_review_item_t;
+
+typedef struct {
+    int encrypted;
+    struct {
+        ferry_review_item_t *items; /* in domain and path order (apps: by bundle ID) */
+        size_t n, cap;
+        uint64_t files, bytes;
+    } groups[FERRY_REVIEW_GROUPS];
+    uint64_t refused;           /* records the reader refused (not listed) */
+} ferry_review_t;
+
+/* The group of a file of a backup that is (or not) encrypted: the category table first (an
+ * unencrypted backup's keychain export counts as certificates, not passwords: B3), then the review
+ * table. Pure. */
+ferry_review_group_t ferry_backup_review_group(const char *domain, const char *relpath, int encrypted);
+/* "passwords", ..., "photos", "accounts", "messages", "contacts", "certificates", "app-data". */
+const char *ferry_backup_review_group_name(ferry_review_group_t g);
+/* The category bit a restore can leave out for the group (X1), 0 for the groups it cannot. */
+unsigned ferry_backup_review_group_category(ferry_review_group_t g);
+/* Lists every regular file of b by group. *out is cleared first; ferry_review_clear releases it. */
+int ferry_backup_review(ferry_backup_t *b, ferry_review_t *out);
+void ferry_review_clear(ferry_review_t *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -417,6 +417,12 @@ typedef struct {
      * MDM client). Its return value is only logged. NULL: nothing happens. */
     int (*restored)(const char *dir, void *ctx);
     void *restored_ctx;
+    /* Restore request options a host may send (mobilebackup2 Restore Options `HostType`, a string
+     * "finder"/"configurator": S5, R4; `SkipCategories`, an array of category names: X1). These are
+     * the device's defaults when a request does not carry them, for hosts that cannot send them
+     * (idevicebackup2). Zero: finder, nothing skipped. */
+    ferry_host_type_t restore_host;
+    unsigned restore_skip_categories;
 } ferry_serve_opts_t;
 
 /* Serves the device directories until ferry_device_serve_stop() is called (from a signal handler:

@@ -117,6 +117,9 @@ const char *ferry_policy_mdm_name(ferry_mdm_answer_t m);         /* "both", "acc
 int ferry_policy_mdm_parse(const char *s, ferry_mdm_answer_t *out);
 const char *ferry_policy_category_name(unsigned cat_bit);        /* "passwords", ..., "photos" */
 int ferry_policy_category_parse(const char *s, unsigned *out_bit);
+/* X1: a comma-separated list of category names ("passwords,wifi") as FERRY_CAT_* bits; FERRY_EINVAL
+ * on an unknown or empty name. */
+int ferry_policy_category_list_parse(const char *s, unsigned *out_bits);
 /* "26.4" / "26.4.1" / "17"; FERRY_EINVAL on anything else. */
 int ferry_policy_os_parse(const char *s, ferry_os_version_t *out);
 int ferry_policy_os_compare(ferry_os_version_t a, ferry_os_version_t b); /* <0, 0, >0 */

@@ -45,6 +45,7 @@ int cli_device_checkin_run(const char *dir, const char *url, int restored, const
 int cmd_device_serve(int argc, char **argv); /* cmd_device_serve.c: ferry device serve */
 int cmd_mdm(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_review(int argc, char **argv);    /* cmd_review.c: X1 */
 int cmd_snapshots(int argc, char **argv); /* cmd_repo.c, also `ferry snapshot` */
 int cmd_prune(int argc, char **argv);     /* cmd_repo.c */
 int cmd_export(int argc, char **argv);    /* cmd_export.c */

@@ -72,7 +72,8 @@ static void checkin_at_start(char *const *dirs, int n, const char *url)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: ferry device serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR] [--verbose]\n"
-                 "                          [--kdf-dpic N] [--checkin] [--mdm-url URL]\n\n"
+                 "                          [--kdf-dpic N] [--checkin] [--mdm-url URL]\n"
+                 "                          [--restore-host finder|configurator] [--restore-skip CATS]\n\n"
                  "Serves each device directory as a USB-attached device through the usbmuxd protocol, so\n"
                  "that libimobiledevice tools run with USBMUXD_SOCKET_ADDRESS=<the --listen value> see\n"
                  "them. Pair records, device keys and AFC storage are kept under --state (default:\n"
@@ -86,7 +87,10 @@ static void usage(FILE *out)
                  "restore (S2), as `ferry device checkin` would. Check-ins are opt-in because the templates'\n"
                  "MDM URLs (mdm.example.com) name no real server. --mdm-url URL is the server (MDM and\n"
                  "device-assignment service) those check-ins use, as `ferry device checkin --url`; without\n"
-                 "it each device uses the URLs of its enrollment or management configuration.\n");
+                 "it each device uses the URLs of its enrollment or management configuration.\n"
+                 "--restore-host and --restore-skip are what a restore uses when the host does not say:\n"
+                 "the host type (S5, R4) and the categories left out (X1, e.g. passwords,wifi). ferry's hosts\n"
+                 "send them in the Restore request (HostType, SkipCategories); idevicebackup2 cannot.\n");
 }
 
 int cmd_device_serve(int argc, char **argv)
@@ -98,6 +102,8 @@ int cmd_device_serve(int argc, char **argv)
         {"kdf-dpic", required_argument, NULL, 'k'},
         {"checkin", no_argument, NULL, 'c'},
         {"mdm-url", required_argument, NULL, 'm'},
+        {"restore-host", required_argument, NULL, 'H'},
+        {"restore-skip", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -112,6 +118,14 @@ int cmd_device_serve(int argc, char **argv)
         case 'v': o.verbose = 1; break;
         case 'c': checkin = 1; break;
         case 'm': mdm_url = optarg; checkin = 1; break;
+        case 'H':
+            if (ferry_policy_host_parse(optarg, &o.restore_host))
+                return cli_usage_error("device serve", "--restore-host is finder or configurator, not '%s'", optarg);
+            break;
+        case 'S':
+            if (ferry_policy_category_list_parse(optarg, &o.restore_skip_categories))
+                return cli_usage_error("device serve", "--restore-skip: %s", ferry_error_last());
+            break;
         case 'k': {
             char *end = NULL;
             unsigned long v = strtoul(optarg, &end, 10);

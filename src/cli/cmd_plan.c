@@ -13,15 +13,18 @@
 #include <string.h>
 
 #include "ferry/device.h"
+#include "ferry/mdm.h"
 #include "ferry/policy.h"
 
-enum { OPT_ENCRYPTED = 1100, OPT_ICLOUD, OPT_ACCOUNT, OPT_FROM_DEVICE, OPT_TO, OPT_MDM, OPT_HOST, OPT_FORCE };
+enum { OPT_ENCRYPTED = 1100, OPT_ICLOUD, OPT_ACCOUNT, OPT_FROM_DEVICE, OPT_TO, OPT_MDM, OPT_HOST, OPT_FORCE, OPT_SKIP,
+       OPT_ASSIGNMENT_URL };
 
 static const char USAGE[] =
     "usage: ferry plan backup DEVICE_DIR [--encrypted] [--icloud] [--account personal|managed] [--json]\n"
     "       ferry plan restore (BACKUP_DIR | --from-device DEVICE_DIR [--encrypted]) --to DEVICE_DIR\n"
     "                          [--mdm accept|reject-401|reject-403|unreachable]\n"
     "                          [--host ferry|finder|configurator] [--force] [--json]\n"
+    "                          [--skip CATEGORY[,CATEGORY...]] [--assignment-url URL]\n"
     "Predicts what a backup holds or what a restore does, item by item, with the rule IDs of RULES.md.\n"
     "Exit codes: 0 ok, 5 the verdict is refused, 1-4 as for every command (docs/cli.md).\n"
     "Options for an encrypted BACKUP_DIR:\n" CLI_BACKUP_OPTIONS_HELP;
@@ -31,6 +34,7 @@ typedef struct {
     ferry_backup_options_t bopts;
     ferry_restore_options_t ropts;
     const char *from_device, *to;
+    const char *assignment_url; /* ask this device-assignment service about the target (D2, V1) */
     cli_backup_opts_t backup;
 } plan_args_t;
 
@@ -65,7 +69,8 @@ static int parse(const char *cmd, int argc, char **argv, plan_args_t *a)
         {"icloud", no_argument, NULL, OPT_ICLOUD},      {"account", required_argument, NULL, OPT_ACCOUNT},
         {"from-device", required_argument, NULL, OPT_FROM_DEVICE}, {"to", required_argument, NULL, OPT_TO},
         {"mdm", required_argument, NULL, OPT_MDM},      {"host", required_argument, NULL, OPT_HOST},
-        {"force", no_argument, NULL, OPT_FORCE},        CLI_BACKUP_LONGOPTS, {0}};
+        {"force", no_argument, NULL, OPT_FORCE},        {"skip", required_argument, NULL, OPT_SKIP},
+        {"assignment-url", required_argument, NULL, OPT_ASSIGNMENT_URL}, CLI_BACKUP_LONGOPTS, {0}};
     int opt, h;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if ((h = cli_backup_opt(&a->backup, cmd, opt, optarg)) != 0) {
@@ -92,6 +97,11 @@ static int parse(const char *cmd, int argc, char **argv, plan_args_t *a)
                 return cli_usage_error(cmd, "--host is ferry, finder or configurator, not '%s'", optarg);
             break;
         case OPT_FORCE: a->ropts.force = 1; break;
+        case OPT_SKIP:
+            if (ferry_policy_category_list_parse(optarg, &a->ropts.skip_categories))
+                return cli_usage_error(cmd, "--skip: %s", ferry_error_last());
+            break;
+        case OPT_ASSIGNMENT_URL: a->assignment_url = optarg; break;
         case OPT_HELP: fputs(USAGE, stdout); return -1;
         default: return EXIT_USAGE;
         }
@@ -156,6 +166,33 @@ static int restore_from_device(plan_args_t *a, const ferry_device_facts_t *targe
     return ec;
 }
 
+/* --assignment-url: the target's assignment as the device-assignment service answers it, instead of
+ * what the device directory implies (a fresh registered device has no configuration yet, yet the
+ * service may hold an ADE profile for it: D2; V1 reads do_not_use_profile_from_backup from there). */
+static int target_assignment(const char *url, ferry_device_facts_t *t)
+{
+    if (!t->registered_in_abm) {
+        t->assignment.assigned = 0;
+        return 0;
+    }
+    ferry_mdm_ade_profile_t p;
+    ferry_mdm_ade_profile_init(&p);
+    int rc = ferry_mdm_client_fetch_ade_profile(url, t->serial, NULL, &p);
+    if (rc == FERRY_ENOTFOUND) {
+        ferry_error_clear();
+        t->assignment.assigned = 0;
+        return 0;
+    }
+    if (rc == 0) {
+        t->assignment.assigned = 1;
+        t->assignment.is_supervised = p.is_supervised;
+        t->assignment.is_multi_user = p.is_multi_user;
+        t->assignment.do_not_use_profile_from_backup = p.do_not_use_profile_from_backup;
+    }
+    ferry_mdm_ade_profile_clear(&p);
+    return rc;
+}
+
 static int restore_from_backup(const char *dir, plan_args_t *a, const ferry_device_facts_t *target)
 {
     ferry_backup_t *b = NULL;
@@ -190,6 +227,11 @@ static int plan_restore(int argc, char **argv, plan_args_t *a)
     int rc = load_facts(a->to, &to, &tf);
     if (rc)
         return cli_fail(rc);
+    if (a->assignment_url && (rc = target_assignment(a->assignment_url, &tf)) != 0) {
+        ferry_device_facts_free(&tf);
+        ferry_device_free(to);
+        return cli_fail(rc);
+    }
     int ec = a->from_device ? restore_from_device(a, &tf) : restore_from_backup(argv[optind], a, &tf);
     ferry_device_facts_free(&tf);
     ferry_device_free(to);

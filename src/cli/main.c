@@ -22,6 +22,7 @@ static const cli_command_t commands[] = {
     {"device", cmd_device, "create, inspect and edit emulated device directories"},
     {"mdm", cmd_mdm, "run the MDM server and device-assignment service, administer it"},
     {"plan", cmd_plan, "predict what a backup holds or a restore does, with the rule IDs"},
+    {"review", cmd_review, "list a backup's private data by category and item, before restoring it (X1)"},
     {"snapshots", cmd_snapshots, "list a backup repository's snapshots; path, import"},
     {"snapshot", cmd_snapshots, "the same as snapshots (ferry snapshot import DIR)"},
     {"prune", cmd_prune, "remove all but the newest snapshots of each device"},

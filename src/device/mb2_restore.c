@@ -16,7 +16,8 @@
  * when their plan item says restored (or placeholder). Then restore_apply.c carries out the plan's
  * other items on the device model (profiles, enrollment, management, apps, books, categories, R1)
  * and marks the device restored; the server (ferry_serve_opts_t.restored) may then run the S2
- * check-in.
+ * check-in. The plan's host type (S5, R4) and the categories left out (X1) come from the request's
+ * Options `HostType` and `SkipCategories` (ferry's hosts send them), else from the server's defaults.
  */
 #include "mb2_internal.h"
 #include "device_internal.h"
@@ -40,6 +41,8 @@ typedef struct {
     int fd;              /* file being received, or -1 */
     char *cur;           /* its staging path */
     int system, preserve_settings, remove_missing;
+    ferry_host_type_t host;  /* S5, R4: HostType option or the server's default */
+    unsigned skip;           /* X1: SkipCategories option or the server's default */
     uint64_t restored, removed, held_back;
     ferry_plan_t plan;   /* the rules engine's restore plan */
     int have_plan;
@@ -337,9 +340,12 @@ static int restore_plan(restore_t *r, ferry_backup_t *b, char *why, size_t whyle
         rc = ferry_device_facts(r->c->dev->model, 1, &tf);
     /* ferry restores onto an erased device; the server's answer comes at the check-in after the
      * restore (S2, S3 run by the check-in), so the restore itself plans with the server accepting.
-     * Idevicebackup2 and Finder are the same host type (finder). */
+     * Idevicebackup2 and Finder are the same host type (finder); ferry may send configurator. R4 is a
+     * host check, not device behaviour (RULES.md): the host's preflight refuses a supervision
+     * mismatch, so the device plans with force and never refuses on R4 itself. */
     dev_restore_target_erased(&tf, &erased);
-    ferry_restore_options_t ro = {.host = FERRY_HOST_FINDER, .mdm = FERRY_MDM_ACCEPT};
+    ferry_restore_options_t ro = {.host = r->host, .mdm = FERRY_MDM_ACCEPT, .skip_categories = r->skip,
+                                  .force = 1};
     if (!rc && !(rc = ferry_policy_restore_plan(&r->facts, &erased, &ro, &r->plan))) {
         r->have_plan = 1;
         if (r->plan.verdict == FERRY_VERDICT_REFUSED) {
@@ -442,6 +448,35 @@ static int restore_staged(restore_t *r, plist_t req)
     return rc;
 }
 
+/* HostType and SkipCategories of the request's Options (ferry's extension of the Restore request);
+ * absent keys keep the server's defaults. FERRY_EINVAL on a value the device does not know. */
+static int restore_options(restore_t *r, plist_t req)
+{
+    plist_t opts = plist_dict_get_item(req, "Options");
+    if (!opts || plist_get_node_type(opts) != PLIST_DICT)
+        return 0;
+    char *host = emu_dict_string(opts, "HostType");
+    int rc = host ? ferry_policy_host_parse(host, &r->host) : 0;
+    free(host);
+    plist_t skip = plist_dict_get_item(opts, "SkipCategories");
+    if (!rc && skip) {
+        if (plist_get_node_type(skip) != PLIST_ARRAY)
+            return ferry_error_set(FERRY_EINVAL, "SkipCategories is not an array of category names");
+        r->skip = 0;
+        for (uint32_t i = 0; !rc && i < plist_array_get_size(skip); i++) {
+            plist_t it = plist_array_get_item(skip, i);
+            char *name = plist_get_node_type(it) == PLIST_STRING ? ferry_plist_string_dup(it) : NULL;
+            unsigned bit = 0;
+            if (!name)
+                rc = ferry_error_set(FERRY_EINVAL, "SkipCategories holds something that is not a category name");
+            else if (!(rc = ferry_policy_category_parse(name, &bit)))
+                r->skip |= bit;
+            free(name);
+        }
+    }
+    return rc;
+}
+
 int mb2_restore(emu_conn_t *c, plist_t req)
 {
     emu_device_t *d = c->dev;
@@ -449,6 +484,10 @@ int mb2_restore(emu_conn_t *c, plist_t req)
     r.system = mb2_opt_bool(req, "RestoreSystemFiles", 0);
     r.preserve_settings = mb2_opt_bool(req, "RestorePreserveSettings", 1);
     r.remove_missing = mb2_opt_bool(req, "RemoveItemsNotRestored", 0);
+    r.host = c->srv->restore_host;
+    r.skip = c->srv->restore_skip;
+    if (restore_options(&r, req))
+        return emu_dl_finish(c, MB2_E_INVALID, ferry_error_last(), NULL);
     r.src = emu_dict_string(req, "SourceIdentifier");
     if (!r.src)
         r.src = strdup(d->udid);

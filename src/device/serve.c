@@ -475,7 +475,8 @@ int ferry_device_serve(const char *const *dirs, size_t n, const ferry_serve_opts
     if (!o || !o->listen || n == 0)
         return ferry_error_set(FERRY_EINVAL, "serve needs at least one device directory and --listen");
     emu_server_t s = {.stop = &stop_flag, .verbose = o->verbose, .kdf_dpic = o->kdf_dpic,
-                     .restored = o->restored, .restored_ctx = o->restored_ctx};
+                     .restored = o->restored, .restored_ctx = o->restored_ctx,
+                     .restore_host = o->restore_host, .restore_skip = o->restore_skip_categories};
     pthread_mutex_init(&s.lock, NULL);
     signal(SIGPIPE, SIG_IGN); /* hosts close without waiting; writes then fail with EPIPE instead */
     int rc = server_init(&s, dirs, n, o);

@@ -72,6 +72,8 @@ struct emu_server {
     uint32_t kdf_dpic;      /* ferry_serve_opts_t.kdf_dpic */
     int (*restored)(const char *dir, void *ctx); /* ferry_serve_opts_t.restored, or NULL */
     void *restored_ctx;
+    ferry_host_type_t restore_host;   /* ferry_serve_opts_t.restore_host */
+    unsigned restore_skip;            /* ferry_serve_opts_t.restore_skip_categories */
 };
 
 /* A connection from the host, plain or TLS after lockdownd's StartSession. */

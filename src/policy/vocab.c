@@ -186,3 +186,33 @@ int ferry_policy_enrollment_is_account_based(ferry_enrollment_t e)
 {
     return e == FERRY_ENROLL_UE_PROFILE || e == FERRY_ENROLL_UE_ACCOUNT || e == FERRY_ENROLL_DE_ACCOUNT;
 }
+
+/* X1: "passwords,wifi" -> bits. Names are those of ferry_policy_category_parse; an empty element
+ * (",,", a trailing comma) is refused so that a typo never silently skips nothing. */
+int ferry_policy_category_list_parse(const char *s, unsigned *out_bits)
+{
+    if (!s || !out_bits)
+        return ferry_error_set(FERRY_EINVAL, "no category list");
+    unsigned bits = 0;
+    const char *p = s;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char name[32];
+        if (n == 0 || n >= sizeof name)
+            return ferry_error_set(FERRY_EINVAL, "'%s' is not a list of categories (passwords, call-history, "
+                                                 "health, website-history, wifi, photos, separated by commas)", s);
+        memcpy(name, p, n);
+        name[n] = '\0';
+        unsigned bit;
+        int rc = ferry_policy_category_parse(name, &bit);
+        if (rc)
+            return rc;
+        bits |= bit;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    *out_bits = bits;
+    return 0;
+}
