@@ -132,12 +132,40 @@ static int s3_begin(ferry_store_t *st, ferry_staging_t *stg)
     return 0;
 }
 
+/* An incremental backup needs the previous backup in the staging folder: the device compares it with
+ * its own state and sends only what changed, and every file it does not send must be there for the
+ * commit. So the latest snapshot is exported into the staging folder (every byte checked against its
+ * hash). That costs a download from the store (fast, local network) to save the transfer from the
+ * device (slow, USB); the upload then stores only contents the repository does not hold yet. A
+ * snapshot that cannot be read back is not fatal: the backup becomes a full one, with a warning. */
 static int s3_seed(ferry_staging_t *stg, char seeded_from[FERRY_SNAPSHOT_ID_MAX])
 {
-    /* Nothing to copy down: the upload stores only contents the repository does not hold yet. */
-    (void)stg;
     if (seeded_from)
         seeded_from[0] = '\0';
+    ferry_snapshot_info_t prev;
+    int rc = ferry_store_latest(stg->st, stg->udid, &prev);
+    if (rc == FERRY_ENOTFOUND) {
+        ferry_error_clear();
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (rmdir(stg->backup_dir) != 0)
+        return ferry_error_errno("cannot prepare %s for the previous snapshot", stg->backup_dir);
+    rc = s3_export_to(stg->st, &prev, stg->backup_dir);
+    if (rc) {
+        ferry_log(FERRY_LOG_WARN, "cannot seed the backup of %s with snapshot %s (%s): the device sends a full backup",
+                  stg->udid, prev.id, ferry_error_last());
+        ferry_error_clear();
+        if ((rc = ferry_tree_remove(stg->backup_dir, NULL)) != 0 && rc != FERRY_ENOTFOUND)
+            return rc;
+        ferry_error_clear();
+        if (mkdir(stg->backup_dir, 0700) != 0)
+            return ferry_error_errno("cannot create %s", stg->backup_dir);
+        return 0;
+    }
+    if (seeded_from)
+        snprintf(seeded_from, FERRY_SNAPSHOT_ID_MAX, "%s", prev.id);
     return 0;
 }
 
