@@ -8,6 +8,12 @@
  * written leaves only objects no snapshot references, which a later prune sweeps. Identical contents
  * are stored once, whichever device or snapshot they come from. Only regular files and folders are
  * accepted in the folder (FERRY_EUNSAFE otherwise), as for the local backend.
+ *
+ * Uploads of one process (`ferry backup --all` commits several devices from threads) run one at a
+ * time: each learns the table of contents after the previous one wrote its packs, so small files
+ * that several devices share (a golden master restored onto a cart of iPads) are packed once. The
+ * device transfers still run in parallel; only the uploads queue. Uploads from different processes
+ * or hosts at the same moment can each pack the same small file (never wrong, only bigger).
  */
 #include "s3_backend.h"
 
@@ -15,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,8 +400,21 @@ static int maybe_verify(const char *dir, const ferry_commit_opts_t *o, const fer
     return rc ? ferry_error_wrap(rc, "cannot verify the backup in %s before upload", dir) : 0;
 }
 
+static int s3_upload_locked(ferry_store_t *st, const char *udid, const char *dir, const ferry_commit_opts_t *opts,
+                            ferry_snapshot_info_t *out);
+
 int s3_upload(ferry_store_t *st, const char *udid, const char *dir, const ferry_commit_opts_t *opts,
               ferry_snapshot_info_t *out)
+{
+    static pthread_mutex_t one_upload_at_a_time = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&one_upload_at_a_time);
+    int rc = s3_upload_locked(st, udid, dir, opts, out);
+    pthread_mutex_unlock(&one_upload_at_a_time);
+    return rc;
+}
+
+static int s3_upload_locked(ferry_store_t *st, const char *udid, const char *dir, const ferry_commit_opts_t *opts,
+                            ferry_snapshot_info_t *out)
 {
     s3repo_t *r = st->impl;
     up_t u;
