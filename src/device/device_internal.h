@@ -171,4 +171,13 @@ int dev_restore_apply(ferry_device_t *dev, const ferry_plan_t *plan, const ferry
 /* The restore target as the rules see it: dev's facts as an erased device (shallow copy). */
 void dev_restore_target_erased(const ferry_device_facts_t *dev, ferry_device_facts_t *t);
 
+/* ---- file_keys.c: content-derived file keys of encrypted backups ----------------------------------- */
+
+/* key = HMAC-SHA256(class key of pclass, domain | relpath | SHA-256 of the content): the same key (and
+ * so the same blob) for the same content in the same keybag. From a file, or from memory. */
+int dev_file_key_path(const ferry_keybag_t *kb, int32_t pclass, const char *domain, const char *relpath,
+                      const char *path, uint8_t key[FERRY_KEY_LEN]);
+int dev_file_key_mem(const ferry_keybag_t *kb, int32_t pclass, const char *domain, const char *relpath,
+                     const void *data, size_t len, uint8_t key[FERRY_KEY_LEN]);
+
 #endif
