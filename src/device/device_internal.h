@@ -168,6 +168,9 @@ int dev_derived_write(const ferry_device_t *dev);
  * (MDMCheckIn RestorePending). c and bf are the restored backup's content and facts. */
 int dev_restore_apply(ferry_device_t *dev, const ferry_plan_t *plan, const ferry_backup_content_t *c,
                       const ferry_backup_facts_t *bf);
+/* restore_keychain.c: replaces the keychain with the importable items of a backup's keychain export
+ * (B3 ThisDeviceOnly only onto the same device, R6/akpu never) and saves; counts in imported/left. */
+int dev_restore_keychain(ferry_device_t *dev, plist_t export, int same_device, size_t *imported, size_t *left);
 /* The restore target as the rules see it: dev's facts as an erased device (shallow copy). */
 void dev_restore_target_erased(const ferry_device_facts_t *dev, ferry_device_facts_t *t);
 

@@ -32,6 +32,8 @@ int mb2_backup(emu_conn_t *c, plist_t req);
 int mb2_keybag_get(emu_device_t *d, ferry_keybag_t **out);
 /* Restore (mb2_restore.c); same contract as mb2_backup. */
 int mb2_restore(emu_conn_t *c, plist_t req);
+/* The post-restore hook (S2 check-in), run when the restored device is back (mb2_restore.c). */
+void mb2_after_restore(emu_device_t *d);
 /* mb2_admin.c: each ends with the final ProcessMessage. */
 int mb2_change_password(emu_conn_t *c, plist_t req);
 int mb2_enable_cloud_backup(emu_conn_t *c, plist_t req);
