@@ -16,6 +16,8 @@ void emu_device_reboot(emu_conn_t *c)
     emu_device_t *d = c->dev;
     if (!d || !atomic_exchange(&d->reboot_pending, 0))
         return;
+    if (c->srv->stop && *c->srv->stop)
+        return; /* serve is stopping: the device checks in when it is served again (RestorePending) */
     atomic_store(&d->rebooting, 1);
     emu_usbmux_notify(d, 0);
     size_t n = emu_conn_drop_device(d, c->fd);
