@@ -8,8 +8,8 @@
  * preference files; RemoveItemsNotRestored removes device files of the restored domains that the
  * backup does not hold. Then the passcode and biometrics are cleared (R1), the backup's keychain
  * export is loaded into the keychain (B3), and the device "reboots" (RestoreShouldReboot, default
- * true: mb2_reboot.c, once the host disconnects). RestoreDontCopyBackup false makes the host copy the
- * backup first and the device read the copy (see "CopyFirst" below).
+ * true: mb2_reboot.c, once the host disconnects). RestoreDontCopyBackup false or absent makes the
+ * host copy the backup first and the device read the copy (see "CopyFirst" below).
  * Refusals: Find My on (211), not enough space on the device (105). Invariants: every path from the
  * host is confined to the staging folder; every record comes from the validating reader; device
  * files are replaced atomically (temporary name, rename); the staging folder is always removed.
@@ -19,7 +19,7 @@
  * when their plan item says restored (or placeholder). Then restore_apply.c carries out the plan's
  * other items on the device model (profiles, enrollment, management, apps, books, categories, R1)
  * and marks the device restored; the server (ferry_serve_opts_t.restored) may then run the S2
- * check-in.
+ * check-in, as the device boots (or at once with RestoreShouldReboot false).
  */
 #include "mb2_internal.h"
 #include "device_internal.h"
@@ -604,8 +604,10 @@ int mb2_restore(emu_conn_t *c, plist_t req)
         free(r.src);
         return emu_dl_finish(c, MB2_E_FIND_MY, "Find My must be turned off before a restore", NULL);
     }
-    if (r.copy ? asprintf(&r.dl, "%s.copy", r.src) < 0 : !(r.dl = strdup(r.src)))
+    if (r.copy && asprintf(&r.dl, "%s.copy", r.src) < 0)
         r.dl = NULL;
+    else if (!r.copy)
+        r.dl = strdup(r.src);
     r.staging = r.dl ? ferry_path_join(d->state_dir, "restore-XXXXXX") : NULL;
     if (!r.staging || !mkdtemp(r.staging)) {
         free(r.staging);
