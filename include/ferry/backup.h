@@ -470,6 +470,11 @@ typedef struct {
     int32_t bsd_flags;
     const uint8_t *xattrs;        /* binary plist dict or NULL */
     size_t xattrs_len;
+    /* Encrypted backups: this FERRY_KEY_LEN-byte file key instead of a random one, or NULL. A device
+     * that gives an unchanged file the key it had in its previous backup (same keybag) gets the same
+     * EncryptionKey and blob bytes, so an incremental backup need not send the blob again. Read only
+     * while the file is begun. */
+    const uint8_t *file_key;
 } ferry_file_meta_t;
 
 typedef struct ferry_writer ferry_writer_t;

@@ -246,6 +246,11 @@ typedef struct {
     size_t password_len;
     ferry_keybag_params_t kdf;     /* 0 = a device's defaults (DPIC 10,000,000, ITER 10,000) */
     int64_t date;                  /* 0 = now */
+    /* An unlocked keybag the device keeps from one encrypted backup to the next (the served device's
+     * backup keybag), or NULL for a new one. With it, each file's key is derived from the keybag and
+     * the file's content, so a file that did not change has the same EncryptionKey and blob bytes as in
+     * the previous backup, and an incremental backup re-sends only what changed. Borrowed. */
+    const ferry_keybag_t *keybag;
 } ferry_device_backup_opts_t;
 
 void ferry_device_backup_opts_init(ferry_device_backup_opts_t *o);

@@ -20,7 +20,11 @@ static int file_start_crypto(ferry_writer_file_t *f)
 {
     ferry_writer_t *w = f->w;
     uint8_t key[FERRY_KEY_LEN];
-    int rc = ferry_random_bytes(key, sizeof key);
+    int rc = 0;
+    if (f->meta.file_key)
+        memcpy(key, f->meta.file_key, sizeof key); /* the caller's key: the same blob as last time */
+    else
+        rc = ferry_random_bytes(key, sizeof key);
     if (rc == 0 && (rc = ferry_keybag_wrap_prefixed(w->kb, (uint32_t)f->pclass, key, f->ekey)) != 0)
         rc = ferry_error_wrap(rc, "cannot add %s/%s: protection class %d has no usable key in the keybag",
                               f->domain, f->relpath, (int)f->pclass);
@@ -71,7 +75,9 @@ int ferry_writer_file_begin(ferry_writer_t *w, const char *domain, const char *r
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
     }
     f->active = 1;
-    if (w->encrypted && (rc = file_start_crypto(f)) != 0) {
+    rc = w->encrypted ? file_start_crypto(f) : 0;
+    f->meta.file_key = NULL; /* borrowed for the begin only */
+    if (rc) {
         writer_file_discard(f);
         return rc;
     }

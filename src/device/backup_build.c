@@ -23,6 +23,7 @@
 typedef struct {
     const ferry_device_t *dev;
     const ferry_plan_t *plan;
+    const ferry_keybag_t *kb;  /* the kept keybag: content-derived file keys (file_keys.c), or NULL */
     ferry_writer_t *w;
     char domain[512];          /* the domain of the directory stack */
     char **dirs;               /* directory records written for the current domain, ancestors only */
@@ -215,9 +216,13 @@ static int on_file(const ferry_device_file_t *f, void *ctx)
     ferry_file_meta_t m = {0};
     m.protection_class = f->protection_class;
     m.mtime = m.ctime = m.birth = stat(path, &st) == 0 ? (int64_t)st.st_mtime : DEV_BASE_TIME;
+    uint8_t key[FERRY_KEY_LEN];
     int rc = ensure_dirs(b, f->domain, f->relpath);
+    if (!rc && b->kb && !(rc = dev_file_key_path(b->kb, m.protection_class, f->domain, f->relpath, path, key)))
+        m.file_key = key;
     if (!rc)
         rc = ferry_writer_add_file_path(b->w, f->domain, f->relpath, &m, path);
+    ferry_wipe(key, sizeof key);
     free(path);
     b->files += rc == 0;
     return rc;
@@ -251,9 +256,14 @@ static int write_keychain(build_t *b)
     ferry_file_meta_t m = {0};
     m.protection_class = ferry_backup_path_protection_class(KEYCHAIN_DOMAIN, KEYCHAIN_FILE);
     m.mtime = m.ctime = m.birth = DEV_BASE_TIME;
+    uint8_t key[FERRY_KEY_LEN];
     int rc = ferry_writer_add_dir(b->w, KEYCHAIN_DOMAIN, "", &m);
+    if ((!rc || rc == FERRY_EEXIST) && b->kb &&
+        !(rc = dev_file_key_mem(b->kb, m.protection_class, KEYCHAIN_DOMAIN, KEYCHAIN_FILE, bin, len, key)))
+        m.file_key = key;
     if (!rc || rc == FERRY_EEXIST)
         rc = ferry_writer_add_file_mem(b->w, KEYCHAIN_DOMAIN, KEYCHAIN_FILE, &m, bin, len);
+    ferry_wipe(key, sizeof key);
     ferry_wipe(bin, len);
     free(bin);
     return rc;
@@ -314,6 +324,10 @@ static int write_all(const ferry_device_t *dev, const ferry_device_backup_opts_t
     build_t b = {0};
     b.dev = dev;
     b.plan = plan;
+    if (plan->encrypted && opts->keybag) {
+        wo.keybag = opts->keybag; /* kept from the last backup: unchanged files keep their blobs */
+        b.kb = opts->keybag;
+    }
     int rc = ferry_writer_open(out, &wo, &b.w);
     if (!rc)
         rc = write_keychain(&b);

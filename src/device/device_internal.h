@@ -168,7 +168,19 @@ int dev_derived_write(const ferry_device_t *dev);
  * (MDMCheckIn RestorePending). c and bf are the restored backup's content and facts. */
 int dev_restore_apply(ferry_device_t *dev, const ferry_plan_t *plan, const ferry_backup_content_t *c,
                       const ferry_backup_facts_t *bf);
+/* restore_keychain.c: replaces the keychain with the importable items of a backup's keychain export
+ * (B3 ThisDeviceOnly only onto the same device, R6/akpu never) and saves; counts in imported/left. */
+int dev_restore_keychain(ferry_device_t *dev, plist_t export, int same_device, size_t *imported, size_t *left);
 /* The restore target as the rules see it: dev's facts as an erased device (shallow copy). */
 void dev_restore_target_erased(const ferry_device_facts_t *dev, ferry_device_facts_t *t);
+
+/* ---- file_keys.c: content-derived file keys of encrypted backups ----------------------------------- */
+
+/* key = HMAC-SHA256(class key of pclass, domain | relpath | SHA-256 of the content): the same key (and
+ * so the same blob) for the same content in the same keybag. From a file, or from memory. */
+int dev_file_key_path(const ferry_keybag_t *kb, int32_t pclass, const char *domain, const char *relpath,
+                      const char *path, uint8_t key[FERRY_KEY_LEN]);
+int dev_file_key_mem(const ferry_keybag_t *kb, int32_t pclass, const char *domain, const char *relpath,
+                     const void *data, size_t len, uint8_t key[FERRY_KEY_LEN]);
 
 #endif

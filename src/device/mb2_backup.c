@@ -186,7 +186,12 @@ static int stage(backup_t *b)
     o.plan.method = FERRY_BACKUP_HOST;
     o.plan.encrypted = d->will_encrypt;
     o.kdf.dpic = b->c->srv->kdf_dpic;
-    int rc = ferry_device_backup_write(d->model, &o, b->udid_dir, NULL);
+    ferry_keybag_t *kb = NULL;
+    int rc = d->will_encrypt ? mb2_keybag_get(d, &kb) : 0;
+    o.keybag = kb;
+    if (!rc)
+        rc = ferry_device_backup_write(d->model, &o, b->udid_dir, NULL);
+    ferry_keybag_free(kb);
     return rc ? rc : collect_blobs(b);
 }
 
@@ -287,9 +292,10 @@ static int upload(backup_t *b)
 /* ---- incremental backups ----------------------------------------------------------------------------
  * The device remembers what its last finished backup uploaded (<state>/<udid>/last_backup.plist:
  * Status.plist UUID, encryption, fileID -> SHA-1 of the blob). When the host's current Status.plist
- * carries that UUID, the host holds that backup, so an unencrypted, non-forced backup re-sends only
- * blobs whose content changed and removes the blobs of files that are gone. Encrypted blobs change
- * with every backup (fresh file keys), so encrypted backups are always complete. */
+ * carries that UUID, the host holds that backup, so a non-forced backup re-sends only blobs whose
+ * bytes changed and removes the blobs of files that are gone. Encrypted backups too: the device keeps
+ * its backup keybag and derives each file key from the content (mb2_keybag.c, file_keys.c), so an
+ * unchanged file has the same blob; a new keybag (password changed) changes every blob. */
 
 static int sha1_file(const char *path, char out[41])
 {
@@ -340,7 +346,7 @@ static char *plist_uuid(const uint8_t *data, size_t len)
 }
 
 /* Marks unchanged files and removes, on the host, the blobs of files that are gone. */
-static int plan_incremental(backup_t *b, int full, int encrypted)
+static int plan_incremental(backup_t *b, int full)
 {
     char *path = last_path(b);
     plist_t last = NULL;
@@ -349,12 +355,9 @@ static int plan_incremental(backup_t *b, int full, int encrypted)
     free(path);
     char *prev = plist_uuid(b->prev_status, b->prev_status_len);
     char *mine = emu_dict_string(last, "UUID");
-    plist_t enc = last ? plist_dict_get_item(last, "Encrypted") : NULL;
     plist_t files = last ? plist_dict_get_item(last, "Files") : NULL;
-    uint8_t was_enc = 1;
-    if (enc && plist_get_node_type(enc) == PLIST_BOOLEAN)
-        plist_get_bool_val(enc, &was_enc);
-    int incremental = !full && !encrypted && !was_enc && prev && mine && !strcmp(prev, mine) && files &&
+    /* blobs are compared by their bytes, so a change of encryption or keybag re-sends them all */
+    int incremental = !full && prev && mine && !strcmp(prev, mine) && files &&
                       plist_get_node_type(files) == PLIST_DICT;
     free(prev);
     free(mine);
@@ -492,7 +495,7 @@ int mb2_backup(emu_conn_t *c, plist_t req)
         backup_clear(&b);
         return emu_dl_finish(c, MB2_E_GENERIC, msg, NULL);
     }
-    rc = plan_incremental(&b, full, encrypted);
+    rc = plan_incremental(&b, full);
     if (!rc)
         rc = upload(&b);
     if (!rc && save_last(&b, encrypted))

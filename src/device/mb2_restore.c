@@ -6,7 +6,10 @@
  * writes each regular file into its files/<domain>/<relativePath>. Options: without
  * RestoreSystemFiles only app domains are restored; RestorePreserveSettings keeps the device's
  * preference files; RemoveItemsNotRestored removes device files of the restored domains that the
- * backup does not hold. Then the passcode and biometrics are cleared (R1) and the device "reboots".
+ * backup does not hold. Then the passcode and biometrics are cleared (R1), the backup's keychain
+ * export is loaded into the keychain (B3), and the device "reboots" (RestoreShouldReboot, default
+ * true: mb2_reboot.c, once the host disconnects). RestoreDontCopyBackup false or absent makes the
+ * host copy the backup first and the device read the copy (see "CopyFirst" below).
  * Refusals: Find My on (211), not enough space on the device (105). Invariants: every path from the
  * host is confined to the staging folder; every record comes from the validating reader; device
  * files are replaced atomically (temporary name, rename); the staging folder is always removed.
@@ -16,8 +19,9 @@
  * when their plan item says restored (or placeholder). Then restore_apply.c carries out the plan's
  * other items on the device model (profiles, enrollment, management, apps, books, categories, R1)
  * and marks the device restored; the server (ferry_serve_opts_t.restored) may then run the S2
- * check-in. The plan's host type (S5, R4) and the categories left out (X1) come from the request's
- * Options `HostType` and `SkipCategories` (ferry's hosts send them), else from the server's defaults.
+ * check-in, as the device boots (or at once with RestoreShouldReboot false). The plan's host type (S5,
+ * R4) and the categories left out (X1) come from the request's Options `HostType` and `SkipCategories`
+ * (ferry's hosts send them), else from the server's defaults.
  */
 #include "mb2_internal.h"
 #include "device_internal.h"
@@ -37,6 +41,8 @@
 typedef struct {
     emu_conn_t *c;
     char *src;           /* SourceIdentifier: the backup's UDID folder name on the host */
+    char *dl;            /* the folder the device reads: src, or its copy (CopyFirst) */
+    int copy, copied;    /* RestoreDontCopyBackup false: the host copies the backup first */
     char *staging;       /* <state>/<udid>/restore-XXXXXX */
     int fd;              /* file being received, or -1 */
     char *cur;           /* its staging path */
@@ -49,6 +55,9 @@ typedef struct {
     ferry_backup_content_t content; /* the restored backup's management files (restore_apply.c) */
     ferry_backup_facts_t facts;     /* and its facts */
     int have_facts;
+    plist_t keychain;    /* the backup's keychain export, when the plan restores passwords */
+    int code;            /* the final ProcessMessage: ErrorCode and description */
+    char msg[512];
 } restore_t;
 
 /* ---- receiving files from the host ----------------------------------------------------------------- */
@@ -57,8 +66,8 @@ static int recv_cb(void *ctx, const char *path, int state, const uint8_t *data, 
 {
     restore_t *r = ctx;
     if (state == EMU_DL_FILE_BEGIN) {
-        size_t n = strlen(r->src);
-        if (strncmp(path, r->src, n) || path[n] != '/' || ferry_path_check_relative(path, strlen(path)))
+        size_t n = strlen(r->dl);
+        if (strncmp(path, r->dl, n) || path[n] != '/' || ferry_path_check_relative(path, strlen(path)))
             return ferry_error_set(FERRY_EUNSAFE, "restore: the host sent '%s', outside the backup", path);
         free(r->cur);
         r->cur = ferry_path_join(r->staging, path);
@@ -118,10 +127,97 @@ static int download_manifests(restore_t *r)
     plist_t paths = plist_new_array();
     char p[512];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", r->src, names[i]);
+        snprintf(p, sizeof p, "%s/%s", r->dl, names[i]);
         plist_array_append_item(paths, plist_new_string(p));
     }
     return download(r, paths);
+}
+
+/* ---- CopyFirst: the host copies the backup, the device reads the copy ------------------------------
+ * RestoreDontCopyBackup false (`idevicebackup2 restore --copy`): before it reads anything the device
+ * asks the host to copy the backup folder to <src>.copy (DLMessageCreateDirectory and
+ * DLMessageCopyItem, file by file: the host copies one directory level only, §10.5), reads the
+ * restore from the copy, and removes the copy at the end (ferry choice: the original backup stays as
+ * it was and no second backup folder is left behind). */
+
+static int dl_simple(restore_t *r, plist_t m)
+{
+    int64_t code = 0;
+    int rc = emu_dl_request(r->c, m, &code, NULL);
+    if (!rc && code != 0)
+        rc = ferry_error_set(FERRY_EIO, "the host could not copy the backup (status %lld)", (long long)code);
+    return rc;
+}
+
+static int host_mkdir(restore_t *r, const char *rel)
+{
+    plist_t m = plist_new_array();
+    plist_array_append_item(m, plist_new_string("DLMessageCreateDirectory"));
+    plist_array_append_item(m, plist_new_string(rel));
+    plist_array_append_item(m, plist_new_dict());
+    plist_array_append_item(m, plist_new_real(0.0));
+    return dl_simple(r, m);
+}
+
+static int host_copy(restore_t *r, const char *rel)
+{
+    char from[512], to[512];
+    snprintf(from, sizeof from, "%s/%s", r->src, rel);
+    snprintf(to, sizeof to, "%s/%s", r->dl, rel);
+    plist_t m = plist_new_array();
+    plist_array_append_item(m, plist_new_string("DLMessageCopyItem"));
+    plist_array_append_item(m, plist_new_string(from));
+    plist_array_append_item(m, plist_new_string(to));
+    plist_array_append_item(m, plist_new_dict());
+    plist_array_append_item(m, plist_new_real(0.0));
+    r->copied++;
+    return dl_simple(r, m);
+}
+
+static int copy_manifests(restore_t *r)
+{
+    static const char *const names[] = {"Info.plist", "Manifest.plist", "Manifest.db", "Status.plist"};
+    int rc = host_mkdir(r, r->dl);
+    for (size_t i = 0; !rc && i < sizeof names / sizeof names[0]; i++)
+        rc = host_copy(r, names[i]);
+    return rc;
+}
+
+static int copy_blobs(restore_t *r, ferry_backup_t *b)
+{
+    ferry_backup_iter_t *it = NULL;
+    int rc = ferry_backup_iter_new(b, NULL, &it);
+    uint8_t made[256] = {0};
+    const ferry_record_t *rec;
+    int k;
+    char rel[512];
+    while (!rc && (k = ferry_backup_iter_next(it, &rec)) != 0) {
+        if (k < 0 || rec->flags != FERRY_FLAG_FILE)
+            continue;
+        uint8_t v = 0;
+        ferry_hex_decode(rec->fileid, &v, 1);
+        if (!made[v]++) {
+            snprintf(rel, sizeof rel, "%s/%.2s", r->dl, rec->fileid);
+            rc = host_mkdir(r, rel);
+        }
+        snprintf(rel, sizeof rel, "%.2s/%s", rec->fileid, rec->fileid);
+        if (!rc)
+            rc = host_copy(r, rel);
+    }
+    if (it)
+        ferry_backup_iter_free(it);
+    return rc;
+}
+
+static int remove_copy(restore_t *r)
+{
+    plist_t m = plist_new_array(), paths = plist_new_array();
+    plist_array_append_item(paths, plist_new_string(r->dl));
+    plist_array_append_item(m, plist_new_string("DLMessageRemoveItems"));
+    plist_array_append_item(m, paths);
+    plist_array_append_item(m, plist_new_dict());
+    plist_array_append_item(m, plist_new_real(100.0));
+    return dl_simple(r, m);
 }
 
 static int download_blobs(restore_t *r, ferry_backup_t *b)
@@ -137,7 +233,7 @@ static int download_blobs(restore_t *r, ferry_backup_t *b)
     while (!rc && (k = ferry_backup_iter_next(it, &rec)) != 0) {
         if (k < 0 || rec->flags != FERRY_FLAG_FILE)
             continue;
-        snprintf(p, sizeof p, "%s/%.2s/%s", r->src, rec->fileid, rec->fileid);
+        snprintf(p, sizeof p, "%s/%.2s/%s", r->dl, rec->fileid, rec->fileid);
         plist_array_append_item(paths, plist_new_string(p));
         if (plist_array_get_size(paths) == BATCH) {
             rc = download(r, paths);
@@ -292,6 +388,46 @@ static int remove_missing(restore_t *r, ferry_backup_t *b)
     return rc;
 }
 
+#define KEYCHAIN_MAX (16u * 1024 * 1024)
+
+static int is_keychain_export(const ferry_record_t *rec)
+{
+    return !strcmp(rec->domain, "KeychainDomain") && !strcmp(rec->relative_path, "keychain-backup.plist");
+}
+
+/* The keychain export is not a data file: the device imports it into its keychain (restore_keychain.c). */
+static int read_keychain(restore_t *r, ferry_backup_t *b, const ferry_record_t *rec)
+{
+    ferry_file_reader_t *fr = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = ferry_backup_file_open(b, rec, 1, &fr);
+    while (!rc) {
+        uint8_t *n = realloc(buf, len + 65536);
+        if (!n) {
+            rc = ferry_error_set(FERRY_ENOMEM, "out of memory");
+            break;
+        }
+        buf = n;
+        ssize_t got = ferry_file_reader_read(fr, buf + len, 65536);
+        if (got < 0)
+            rc = (int)got;
+        else if (got == 0)
+            break;
+        else if ((len += (size_t)got) > KEYCHAIN_MAX)
+            rc = ferry_error_set(FERRY_ELIMIT, "restore: the keychain export is larger than 16 MiB");
+    }
+    ferry_file_reader_close(fr);
+    plist_free(r->keychain);
+    r->keychain = NULL;
+    if (!rc)
+        rc = ferry_plist_parse(buf, len, &r->keychain, "the backup's keychain export");
+    if (buf)
+        ferry_wipe(buf, len);
+    free(buf);
+    return rc;
+}
+
 static int apply(restore_t *r, ferry_backup_t *b)
 {
     ferry_backup_iter_t *it = NULL;
@@ -300,11 +436,19 @@ static int apply(restore_t *r, ferry_backup_t *b)
     int k;
     while (!rc && (k = ferry_backup_iter_next(it, &rec)) != 0)
         if (k > 0 && rec->flags == FERRY_FLAG_FILE && wanted(r, rec->domain, rec->relative_path))
-            rc = apply_file(r, b, rec);
+            rc = is_keychain_export(rec) ? read_keychain(r, b, rec) : apply_file(r, b, rec);
     if (it)
         ferry_backup_iter_free(it);
     if (!rc && r->remove_missing)
         rc = remove_missing(r, b);
+    /* B3: the keychain export replaces the keychain, ThisDeviceOnly items only on the same device */
+    if (!rc && r->keychain) {
+        size_t in = 0, out = 0;
+        rc = dev_restore_keychain(r->c->dev->model, r->keychain, r->have_plan && r->plan.path == 'S', &in, &out);
+        if (!rc && r->c->srv->verbose)
+            ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: keychain export: %zu item(s) imported, %zu left out "
+                      "(ThisDeviceOnly on another device, hardware-bound, akpu)", r->c->dev->udid, in, out);
+    }
     /* then the plan's items on the model: profiles, enrollment, apps, books, categories, R1 */
     if (!rc && r->have_plan && r->have_facts)
         rc = dev_restore_apply(r->c->dev->model, &r->plan, &r->content, &r->facts);
@@ -360,16 +504,17 @@ static int restore_plan(restore_t *r, ferry_backup_t *b, char *why, size_t whyle
 
 /* ---- the request ------------------------------------------------------------------------------------ */
 
-static int finish_error(restore_t *r, int code, const char *fallback)
+/* Records the final ProcessMessage (sent by mb2_restore, after the copy is removed). */
+static int fail_with(restore_t *r, int code, const char *fallback, int use_last)
 {
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s", ferry_error_last()[0] ? ferry_error_last() : fallback);
-    return emu_dl_finish(r->c, code, msg, NULL);
+    r->code = code;
+    snprintf(r->msg, sizeof r->msg, "%s", use_last && ferry_error_last()[0] ? ferry_error_last() : fallback);
+    return 0;
 }
 
 /* S2: once the device is back, the server's hook (the check-in) runs on the directory; the served
  * model then follows whatever the check-in changed. */
-static void after_restore(emu_device_t *d)
+void mb2_after_restore(emu_device_t *d)
 {
     emu_server_t *s = d->srv;
     if (!s->restored)
@@ -386,12 +531,12 @@ static void after_restore(emu_device_t *d)
     pthread_mutex_unlock(&d->lock);
 }
 
-/* Everything after the manifests arrived; returns the ProcessMessage already sent, or a broken
+/* Everything after the manifests arrived; sets r->code/r->msg, returns non-zero only for a broken
  * connection. */
 static int restore_staged(restore_t *r, plist_t req)
 {
     emu_device_t *d = r->c->dev;
-    char *dir = ferry_path_join(r->staging, r->src);
+    char *dir = ferry_path_join(r->staging, r->dl);
     char *pw = emu_dict_string(plist_dict_get_item(req, "Options"), "Password");
     if (!pw)
         pw = emu_dict_string(req, "Password");
@@ -404,19 +549,19 @@ static int restore_staged(restore_t *r, plist_t req)
     }
     free(dir);
     if (rc == FERRY_EPASSWORD)
-        return finish_error(r, MB2_E_WRONG_PASSWORD, "wrong or missing backup password");
+        return fail_with(r, MB2_E_WRONG_PASSWORD, "wrong or missing backup password", 1);
     if (rc)
-        return finish_error(r, MB2_E_GENERIC, "the backup cannot be read");
+        return fail_with(r, MB2_E_GENERIC, "the backup cannot be read", 1);
     const ferry_status_plist_t *st = ferry_backup_status(b);
     if (!st || !st->snapshot_state || strcmp(st->snapshot_state, "finished")) {
         ferry_backup_close(b);
-        return emu_dl_finish(r->c, MB2_E_GENERIC, "the backup is not finished (Status.plist)", NULL);
+        return fail_with(r, MB2_E_GENERIC, "the backup is not finished (Status.plist)", 0);
     }
     if (restore_size(r, b) > d->model->TotalDataAvailable) {
         ferry_backup_close(b);
-        return emu_dl_finish(r->c, MB2_E_NO_SPACE, "not enough space on the device for this restore", NULL);
+        return fail_with(r, MB2_E_NO_SPACE, "not enough space on the device for this restore", 0);
     }
-    if ((rc = download_blobs(r, b))) {
+    if ((r->copy && (rc = copy_blobs(r, b))) || (rc = download_blobs(r, b))) {
         ferry_backup_close(b);
         return rc;
     }
@@ -426,7 +571,7 @@ static int restore_staged(restore_t *r, plist_t req)
     if (rc == FERRY_EINVAL) {
         pthread_mutex_unlock(&d->lock);
         ferry_backup_close(b);
-        return emu_dl_finish(r->c, MB2_E_INVALID, why, NULL);
+        return fail_with(r, MB2_E_INVALID, why, 0);
     }
     if (!rc)
         rc = apply(r, b);
@@ -438,14 +583,12 @@ static int restore_staged(restore_t *r, plist_t req)
     pthread_mutex_unlock(&d->lock);
     ferry_backup_close(b);
     if (rc)
-        return finish_error(r, MB2_E_GENERIC, "the restore failed");
+        return fail_with(r, MB2_E_GENERIC, "the restore failed", 1);
     if (r->c->srv->verbose)
-        ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: restored %llu files, removed %llu; %s", d->udid,
+        ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: restored %llu files, removed %llu%s", d->udid,
                   (unsigned long long)r->restored, (unsigned long long)r->removed,
-                  mb2_opt_bool(req, "RestoreShouldReboot", 1) ? "rebooting" : "not rebooting");
-    rc = emu_dl_finish(r->c, 0, NULL, NULL);
-    after_restore(d);
-    return rc;
+                  r->copy ? ", read from the host's copy of the backup" : "");
+    return 0;
 }
 
 /* HostType and SkipCategories of the request's Options (ferry's extension of the Restore request);
@@ -488,6 +631,8 @@ int mb2_restore(emu_conn_t *c, plist_t req)
     r.skip = c->srv->restore_skip;
     if (restore_options(&r, req))
         return emu_dl_finish(c, MB2_E_INVALID, ferry_error_last(), NULL);
+    r.copy = !mb2_opt_bool(req, "RestoreDontCopyBackup", 0); /* absent (idevicebackup2 --copy): copy */
+    int reboot = mb2_opt_bool(req, "RestoreShouldReboot", 1);
     r.src = emu_dict_string(req, "SourceIdentifier");
     if (!r.src)
         r.src = strdup(d->udid);
@@ -499,23 +644,45 @@ int mb2_restore(emu_conn_t *c, plist_t req)
         free(r.src);
         return emu_dl_finish(c, MB2_E_FIND_MY, "Find My must be turned off before a restore", NULL);
     }
-    r.staging = ferry_path_join(d->state_dir, "restore-XXXXXX");
+    if (r.copy && asprintf(&r.dl, "%s.copy", r.src) < 0)
+        r.dl = NULL;
+    else if (!r.copy)
+        r.dl = strdup(r.src);
+    r.staging = r.dl ? ferry_path_join(d->state_dir, "restore-XXXXXX") : NULL;
     if (!r.staging || !mkdtemp(r.staging)) {
         free(r.staging);
         free(r.src);
+        free(r.dl);
         return emu_dl_finish(c, MB2_E_GENERIC, "the device cannot create a staging folder", NULL);
     }
-    int rc = download_manifests(&r);
+    int rc = r.copy ? copy_manifests(&r) : 0;
+    if (!rc)
+        rc = download_manifests(&r);
     if (!rc)
         rc = restore_staged(&r, req);
+    if (!rc && r.copy && (rc = remove_copy(&r)) == 0 && c->srv->verbose)
+        ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: the host copied %llu file(s) to %s first; copy removed", d->udid,
+                  (unsigned long long)r.copied, r.dl);
+    if (!rc)
+        rc = emu_dl_finish(c, r.code, r.code ? r.msg : NULL, NULL);
     dev_rmtree(r.staging);
     if (r.have_plan)
         ferry_plan_free(&r.plan);
     if (r.have_facts)
         ferry_policy_backup_facts_free_content(&r.facts);
     ferry_backup_content_clear(&r.content);
+    plist_free(r.keychain);
     free(r.staging);
     free(r.cur);
     free(r.src);
+    free(r.dl);
+    if (!rc && r.code == 0) {
+        /* the device reboots once the host lets go of it (emu_device_reboot), and checks in as it boots;
+         * with --no-reboot it checks in at once */
+        if (reboot)
+            atomic_store(&d->reboot_pending, 1);
+        else
+            mb2_after_restore(d);
+    }
     return rc;
 }

@@ -89,7 +89,7 @@ void emu_mb2_serve(emu_conn_t *c)
         plist_t msg;
         char *name;
         if (emu_dl_recv(c, &msg, &name))
-            return;
+            break;
         int rc = 0, done = !strcmp(name, "DLMessageDisconnect");
         if (!strcmp(name, "DLMessageProcessMessage")) {
             plist_t req = plist_array_get_size(msg) >= 2 ? plist_array_get_item(msg, 1) : NULL;
@@ -100,6 +100,7 @@ void emu_mb2_serve(emu_conn_t *c)
         free(name);
         plist_free(msg);
         if (rc || done)
-            return;
+            break;
     }
+    emu_device_reboot(c); /* after a restore that asked for it, once the host has let go */
 }

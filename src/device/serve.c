@@ -52,16 +52,41 @@ static void relay_cancel(emu_server_t *s)
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t conns_done = PTHREAD_COND_INITIALIZER;
 static int conn_fds[MAX_CONNS];
+static emu_device_t *conn_devs[MAX_CONNS]; /* the device a connection was Connected to, or NULL */
 static int nconns;
 
 static int conn_register(int fd)
 {
     pthread_mutex_lock(&conns_lock);
     int ok = nconns < MAX_CONNS;
-    if (ok)
+    if (ok) {
+        conn_devs[nconns] = NULL;
         conn_fds[nconns++] = fd;
+    }
     pthread_mutex_unlock(&conns_lock);
     return ok;
+}
+
+void emu_conn_bind(int fd, emu_device_t *d)
+{
+    pthread_mutex_lock(&conns_lock);
+    for (int i = 0; i < nconns; i++)
+        if (conn_fds[i] == fd)
+            conn_devs[i] = d;
+    pthread_mutex_unlock(&conns_lock);
+}
+
+size_t emu_conn_drop_device(emu_device_t *d, int except_fd)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&conns_lock);
+    for (int i = 0; i < nconns; i++)
+        if (conn_devs[i] == d && conn_fds[i] != except_fd) {
+            shutdown(conn_fds[i], SHUT_RDWR); /* its thread sees the end of the stream and exits */
+            n++;
+        }
+    pthread_mutex_unlock(&conns_lock);
+    return n;
 }
 
 static void conn_unregister(int fd)
@@ -70,6 +95,7 @@ static void conn_unregister(int fd)
     for (int i = 0; i < nconns; i++)
         if (conn_fds[i] == fd) {
             conn_fds[i] = conn_fds[--nconns];
+            conn_devs[i] = conn_devs[nconns];
             break;
         }
     pthread_cond_broadcast(&conns_done);

@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <plist/plist.h>
@@ -58,6 +59,8 @@ typedef struct {
     int requires_encryption; /* restriction forceEncryptedBackup (B13's effective value) */
     int allow_cloud_backup;  /* restriction allowCloudBackup */
     emu_np_observer_t *observers; /* notification_proxy connections (notification_proxy.c); lock */
+    atomic_int rebooting;   /* detached while it "reboots" after a restore (mb2_reboot.c) */
+    atomic_int reboot_pending; /* a restore asked for a reboot: it starts when the host disconnects */
     emu_server_t *srv;
 } emu_device_t;
 
@@ -115,6 +118,8 @@ int emu_usbmux_parse_header(const uint8_t b[16], emu_usbmux_hdr_t *h);
 void emu_usbmux_serve(emu_conn_t *c);
 /* Port as usbmuxd Connect sends it (htons value, §4.4) to host order. */
 uint16_t emu_usbmux_port(uint64_t n);
+/* Sends an Attached (attached != 0) or Detached event for d to every Listen subscriber. */
+void emu_usbmux_notify(emu_device_t *d, int attached);
 
 /* ---- serve.c: pair records (the emulator is usbmuxd's pair-record store, §4.5) --------------------- */
 
@@ -122,6 +127,10 @@ int emu_pair_record_read(emu_server_t *s, const char *udid, uint8_t **data, size
 int emu_pair_record_save(emu_server_t *s, const char *udid, const uint8_t *data, size_t len);
 int emu_pair_record_delete(emu_server_t *s, const char *udid);
 emu_device_t *emu_find_device(emu_server_t *s, int64_t id);
+/* The connection on fd now serves d (after usbmux Connect). */
+void emu_conn_bind(int fd, emu_device_t *d);
+/* Shuts down every connection bound to d except except_fd; returns how many. */
+size_t emu_conn_drop_device(emu_device_t *d, int except_fd);
 /* Trusted HostIDs of a device (lockdownd Pair/Unpair). */
 int emu_host_trusted(emu_device_t *d, const char *host_id);
 int emu_host_trust(emu_device_t *d, const char *host_id, int trust);
@@ -147,5 +156,9 @@ void emu_instproxy_serve(emu_conn_t *c);
 void emu_mcinstall_serve(emu_conn_t *c); /* mcinstall.c: com.apple.mobile.MCInstall */
 void emu_afc_serve(emu_conn_t *c);
 void emu_mb2_serve(emu_conn_t *c);
+/* mb2_reboot.c: after a restore that asked for it, the device "reboots" once the host has
+ * disconnected mobilebackup2 (c): Detached, its other connections dropped, the post-restore hook (the
+ * S2 check-in) run as part of the boot, then Attached again. */
+void emu_device_reboot(emu_conn_t *c);
 
 #endif

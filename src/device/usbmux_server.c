@@ -8,6 +8,7 @@
  */
 #include "serve_internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -103,7 +104,8 @@ static int list_devices(emu_conn_t *c, uint32_t tag)
 {
     plist_t arr = plist_new_array();
     for (size_t i = 0; i < c->srv->ndevs; i++)
-        plist_array_append_item(arr, device_entry(c->srv->devs[i]));
+        if (!atomic_load(&c->srv->devs[i]->rebooting))
+            plist_array_append_item(arr, device_entry(c->srv->devs[i]));
     plist_t p = plist_new_dict();
     plist_dict_set_item(p, "DeviceList", arr);
     int rc = send_reply(c, tag, p);
@@ -111,22 +113,60 @@ static int list_devices(emu_conn_t *c, uint32_t tag)
     return rc;
 }
 
-/* Listen: Result 0, one Attached event per device, then the subscriber keeps the socket; we wait for
- * it to close (devices never detach while the emulator runs). */
+/* Listen subscribers: events are written under this lock, so that an event never interleaves with
+ * another on the same socket. */
+#define MAX_LISTENERS 64
+static pthread_mutex_t listeners_lock = PTHREAD_MUTEX_INITIALIZER;
+static emu_conn_t *listeners[MAX_LISTENERS];
+static size_t nlisteners;
+
+void emu_usbmux_notify(emu_device_t *d, int attached)
+{
+    plist_t e;
+    if (attached) {
+        e = device_entry(d);
+    } else {
+        e = plist_new_dict();
+        plist_dict_set_item(e, "DeviceID", plist_new_uint((uint64_t)d->id));
+        plist_dict_set_item(e, "MessageType", plist_new_string("Detached"));
+    }
+    pthread_mutex_lock(&listeners_lock);
+    for (size_t i = 0; i < nlisteners; i++)
+        if (listeners[i]->srv == d->srv && send_reply(listeners[i], 0, e))
+            ferry_error_clear(); /* that subscriber is gone; its thread removes it */
+    pthread_mutex_unlock(&listeners_lock);
+    plist_free(e);
+}
+
+/* Listen: Result 0, one Attached event per device, then the subscriber keeps the socket and gets the
+ * Detached/Attached events of devices that reboot (emu_usbmux_notify) until it closes. */
 static void listen_events(emu_conn_t *c, uint32_t tag)
 {
-    if (send_result(c, tag, RESULT_OK))
-        return;
-    for (size_t i = 0; i < c->srv->ndevs; i++) {
+    pthread_mutex_lock(&listeners_lock);
+    int rc = send_result(c, tag, RESULT_OK);
+    for (size_t i = 0; !rc && i < c->srv->ndevs; i++) {
+        if (atomic_load(&c->srv->devs[i]->rebooting))
+            continue;
         plist_t e = device_entry(c->srv->devs[i]);
-        int rc = send_reply(c, 0, e);
+        rc = send_reply(c, 0, e);
         plist_free(e);
-        if (rc)
-            return;
     }
+    int listed = !rc && nlisteners < MAX_LISTENERS;
+    if (listed)
+        listeners[nlisteners++] = c;
+    pthread_mutex_unlock(&listeners_lock);
+    if (rc)
+        return;
     uint8_t sink[256];
     while (recv(c->fd, sink, sizeof sink, 0) > 0)
         ;
+    pthread_mutex_lock(&listeners_lock);
+    for (size_t i = 0; listed && i < nlisteners; i++)
+        if (listeners[i] == c) {
+            listeners[i] = listeners[--nlisteners];
+            break;
+        }
+    pthread_mutex_unlock(&listeners_lock);
 }
 
 static int get_int(plist_t dict, const char *key, int64_t *v)
@@ -143,7 +183,7 @@ static void connect_port(emu_conn_t *c, uint32_t tag, plist_t req)
         return;
     }
     emu_device_t *d = emu_find_device(c->srv, id);
-    if (!d) {
+    if (!d || atomic_load(&d->rebooting)) { /* a rebooting device is not attached */
         send_result(c, tag, RESULT_BADDEV);
         return;
     }
@@ -166,6 +206,7 @@ static void connect_port(emu_conn_t *c, uint32_t tag, plist_t req)
         return;
     c->dev = d;
     c->what = what;
+    emu_conn_bind(c->fd, d);
     serve(c);
 }
 

@@ -11,6 +11,7 @@ P=$(udid_of "$TMP/p")
 M=$(udid_of "$TMP/m")
 start_server "$TMP/p" "$TMP/m"
 mkdir "$TMP/bk"
+received() { grep -ao "Received [0-9]* files" "$TMP/out" | tail -1 | awk '{print $2}'; }
 will_encrypt() { run_ok ideviceinfo -u "$1" -q com.apple.mobile.backup -k WillEncrypt; cat "$TMP/out"; }
 
 [ "$(will_encrypt $P)" = false ] || fail "WillEncrypt before encryption on"
@@ -18,14 +19,35 @@ run_ok idevicebackup2 -u $P encryption on "pw one"
 [ "$(will_encrypt $P)" = true ] || fail "WillEncrypt after encryption on"
 run_ok idevicebackup2 -u $P backup "$TMP/bk"
 grep -q "Backup Successful" "$TMP/out" || fail "encrypted backup did not succeed"
+first=$(received)
 FERRY_BACKUP_PASSWORD="pw one" run_ok "$FERRY" info "$TMP/bk/$P"
 grep -q "^Encrypted *yes" "$TMP/out" || fail "the backup is not encrypted: $(cat "$TMP/out")"
 FERRY_BACKUP_PASSWORD="pw one" run_ok "$FERRY" verify "$TMP/bk/$P"
 FERRY_BACKUP_PASSWORD="wrong" run_fails "$FERRY" verify "$TMP/bk/$P"
+check_backup $P "$TMP/bk" "$TMP/p" "pw one"
+want=$(wc -l <"$TMP/expected")
+[ "$first" = $((want + 3)) ] || fail "first encrypted backup sent $first files, expected $want + 3"
+
+# encrypted incrementals re-send only what changed: the device keeps its keybag, and an unchanged
+# file keeps its key and blob
+run_ok idevicebackup2 -u $P backup "$TMP/bk"
+[ "$(received)" = 3 ] || fail "unchanged encrypted incremental backup sent $(received) files, expected 3"
+changed=$(grep '^\./AppDomain-' "$TMP/expected" | head -1)
+echo "changed content" >"$TMP/p/files/$changed"
+run_ok idevicebackup2 -u $P backup "$TMP/bk"
+[ "$(received)" = 4 ] || fail "encrypted incremental backup after one change sent $(received) files, expected 4"
+check_backup $P "$TMP/bk" "$TMP/p" "pw one"
+run_ok idevicebackup2 -u $P backup --full "$TMP/bk"
+[ "$(received)" = $((want + 3)) ] || fail "encrypted backup --full sent $(received) files, expected $want + 3"
+FERRY_BACKUP_PASSWORD="pw one" run_ok "$FERRY" verify "$TMP/bk/$P"
 
 run_fails idevicebackup2 -u $P changepw "not it" "pw two"
 grep -q "ErrorCode 207" "$TMP/out" "$TMP/err" || fail "a wrong old password did not give 207"
 run_ok idevicebackup2 -u $P changepw "pw one" "pw two"
+# a new password, a new keybag: every blob changes
+run_ok idevicebackup2 -u $P backup "$TMP/bk"
+[ "$(received)" = $((want + 3)) ] || fail "backup after changepw sent $(received) files, expected all $want + 3"
+FERRY_BACKUP_PASSWORD="pw two" run_ok "$FERRY" verify "$TMP/bk/$P"
 rm -rf "$TMP/bk2"; mkdir "$TMP/bk2"
 run_ok idevicebackup2 -u $P backup "$TMP/bk2"
 FERRY_BACKUP_PASSWORD="pw two" run_ok "$FERRY" verify "$TMP/bk2/$P"
