@@ -508,7 +508,12 @@ static int restore_plan(restore_t *r, ferry_backup_t *b, char *why, size_t whyle
 static int fail_with(restore_t *r, int code, const char *fallback, int use_last)
 {
     r->code = code;
-    snprintf(r->msg, sizeof r->msg, "%s", use_last && ferry_error_last()[0] ? ferry_error_last() : fallback);
+    const char *m = use_last && ferry_error_last()[0] ? ferry_error_last() : fallback;
+    size_t n = strlen(m);
+    if (n >= sizeof r->msg)
+        n = sizeof r->msg - 1; /* a long message is cut, as the device's ErrorDescription would be */
+    memcpy(r->msg, m, n);
+    r->msg[n] = '\0';
     return 0;
 }
 
