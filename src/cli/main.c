@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,6 +92,10 @@ static void no_core_dumps(void)
 int main(int argc, char **argv)
 {
     no_core_dumps();
+    /* A device that reboots or is unplugged, a peer that hangs up, a reader of our standard output that
+     * exits: each is an error to report (EPIPE), never a reason to die silently with SIGPIPE halfway
+     * through a restore or a commit. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
