@@ -59,6 +59,8 @@ def main():
             ok = True if b and not b.get("IsEnterpriseBook", True) else (b is not None) == (out == "restored")
         elif kind == "category":
             n = cats[name]["Files"]
+            if name == "passwords":  # the keychain export is imported into the keychain, not kept as a file
+                n += sum(1 for k in dev.get("Keychain", []) if k.get("Category") == "passwords")
             ok, has = (n > 0) == (out == "restored"), f"{n} files"
         elif kind == "passcode":
             ok, has = dev["State"]["PasscodePresent"] is False, "a passcode"
