@@ -87,7 +87,7 @@ restored_checkin_done() {
 }
 wait_checkin() {
     wait_for restored_checkin_done || return 1
-    "$FERRY" device show "$NEW" --json --no-files >"$OUT/new-device.json"
+    "$FERRY" device show "$NEW" --json >"$OUT/new-device.json"
     echo "check-in outcome: $(plist_get "$NEW" MDMCheckIn LastOutcome); enrollment now: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["EnrollmentType"])' "$OUT/new-device.json")"
     grep -E 'check(s|ed)? in|enroll' "$OUT/serve.log" | tail -n 4 | sed 's/^/  /'
 }
@@ -106,31 +106,61 @@ step "Attach both iPhones (emulated, real protocols)" start_serve
 U_OLD=$(plist_get "$OLD" Identity UniqueDeviceID)
 U_NEW=$(plist_get "$NEW" Identity UniqueDeviceID)
 step "What is attached" "$FERRY" devices
-step "Back up without a password: refused before any transfer (forceEncryptedBackup, B6)" \
-    bash -c '! "$0" backup -u "$1" --repo "$2" 2>&1 | sed "s/^/  /"; [ "${PIPESTATUS[0]}" != 0 ]' \
-    "$FERRY" "$U_OLD" "$LAB/repo"
-step "Set the old iPhone's backup password" "$FERRY" password set -u "$U_OLD" --password-file "$LAB/backup-password"
+refused_without_password() {
+    local rc=0
+    "$FERRY" backup -u "$U_OLD" --repo "$LAB/repo" >"$OUT/refused.log" 2>&1 || rc=$?
+    sed 's/^/  /' "$OUT/refused.log"
+    [ "$rc" != 0 ] || { echo "  the backup was not refused"; return 1; }
+    [ ! -d "$LAB/repo/snapshots/$U_OLD" ] || { echo "  a snapshot was made"; return 1; }
+    echo "  (exit $rc: stopped before any transfer; no snapshot)"
+}
+step "Back up without a backup password: refused, forceEncryptedBackup (B6)" refused_without_password
+step "Set the old iPhone's backup password (read from a 0600 file, never the command line)" \
+    "$FERRY" password set -u "$U_OLD" --password-file "$LAB/backup-password"
 step "Back up the old iPhone into the repository (the device encrypts)" \
     "$FERRY" backup -u "$U_OLD" --repo "$LAB/repo"
 step "Back up again: incremental, unchanged files shared with the first snapshot" \
     "$FERRY" backup -u "$U_OLD" --repo "$LAB/repo"
 step "The repository's snapshots" "$FERRY" snapshots --repo "$LAB/repo"
-SNAP=$("$FERRY" snapshots --repo "$LAB/repo" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); s=d["snapshots"] if isinstance(d,dict) else d; print(s[-1]["id"])')
+SNAP=$("$FERRY" snapshots --repo "$LAB/repo" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshots"][-1]["id"])')
 SNAP_DIR=$("$FERRY" snapshots path "$SNAP" --repo "$LAB/repo")
 "$FERRY" ls "$SNAP_DIR" --json --password-file "$LAB/backup-password" >"$OUT/ls.json"
 step "Verify the snapshot (every file decrypted against its record)" \
     "$FERRY" verify --repo "$LAB/repo" --latest -u "$U_OLD" --password-file "$LAB/backup-password"
-"$FERRY" plan restore "$SNAP_DIR" --to "$NEW" --password-file "$LAB/backup-password" --json >"$OUT/plan.json" || true
-step "Restore onto the new iPhone: the plan, the restore, and the read-back" \
-    bash -c '"$0" restore "$1" --repo "$2" --to "$3" --yes --system --settings --password-file "$4" --json >"$5"; rc=$?
-             python3 -c "import json,sys
+# The plan of the report: the rules engine on the backup and the new iPhone, asking the
+# device-assignment service what the new iPhone will get (D2).
+plan_restore() {
+    "$FERRY" plan restore "$SNAP_DIR" --to "$NEW" --assignment-url "$BASE" --password-file "$LAB/backup-password" \
+        --json >"$OUT/plan.json" || return 1
+    python3 -c 'import json,sys
+p=json.load(open(sys.argv[1]))
+print("  verdict: %s" % p["verdict"])
+for it in p["items"]:
+    print("  %-22s %-25s %-30s %s" % (it["outcome"], it["kind"], it["item"][:30], ",".join(it["rules"])))' "$OUT/plan.json"
+}
+step "What the restore will keep, drop or re-enroll, and why (rule IDs)" plan_restore
+restore_new() {
+    local rc=0
+    "$FERRY" restore "$SNAP" --repo "$LAB/repo" --to "$U_NEW" --yes --system --settings \
+        --password-file "$LAB/backup-password" --json >"$OUT/restore.json" 2>"$OUT/restore.log" || rc=$?
+    python3 -c 'import json,sys
 r=[json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]
-for d in r.get(\"devices\", []):
-    print(\"  device %s: %s (%s files sent)\" % (d[\"udid\"], d[\"status\"], d.get(\"files\")))
-    for it in d.get(\"items\", []):
-        print(\"    %-24s %-32s predicted %-22s actual %s\" % (it[\"kind\"], it[\"item\"], it[\"predicted\"], it.get(\"actual\")))" "$5"; exit $rc' \
-    "$FERRY" "$SNAP" "$LAB/repo" "$U_NEW" "$LAB/backup-password" "$OUT/restore.json"
+for d in r.get("devices", []):
+    n = {}
+    for it in d.get("items", []):
+        n[it.get("actual")] = n.get(it.get("actual"), 0) + 1
+    print("  %s: %s, %s files sent; read back over the wire: %s" % (d["udid"], d["status"], d.get("files"),
+          ", ".join("%d %s" % (v, k) for k, v in sorted(n.items()))))' "$OUT/restore.json"
+    return $rc
+}
+step "Restore onto the new iPhone (plan, transfer, reboot, read-back)" restore_new
 step "The new iPhone checks in: the backup's enrollment is gone (D1), ADE enrolls it again (D2)" wait_checkin
+device_matches_plan() {
+    python3 "$HERE/../tests/scenarios/check_plan.py" "$OUT/plan.json" "$OUT/new-device.json" "$NEW" >"$OUT/check.txt" \
+        || { cat "$OUT/check.txt"; return 1; }
+    echo "  every item of the plan holds on the new iPhone (profiles, enrollment, apps, data, books, categories, passcode)"
+}
+step "Check the new iPhone item by item against the plan (the emulator's device directory)" device_matches_plan
 
 python3 "$HERE/demo_report.py" --steps "$OUT/steps.tsv" --ls "$OUT/ls.json" --plan "$OUT/plan.json" \
     --restore "$OUT/restore.json" --device "$OUT/new-device.json" \

@@ -119,8 +119,8 @@ def text_report(a, steps, ls, plan, restore, checkin, device):
             rules = ",".join(it.get("rules", []))
             line = f"  {it.get('outcome', ''):22} {it.get('kind', ''):25} {it.get('item', '')}  [{rules}]"
             got = act.get((it.get("kind"), it.get("item")))
-            if got and got.get("actual") and got.get("actual") != it.get("outcome"):
-                line += f"  (actual: {got.get('actual')})"
+            if got and got.get("actual") not in (None, "match"):
+                line += f"  (read back: {got.get('actual')})"
             w.append(line)
             if it.get("why"):
                 w.append(f"  {'':22} {it['why']}")
@@ -152,7 +152,7 @@ border-bottom:1px solid #eee;vertical-align:top} th{background:#f5f5f7}
 .o-restored,.o-included,.o-kept{color:#0a7d32;font-weight:600} .o-dropped,.o-removed,.o-not-in-backup{color:#b3261e;font-weight:600}
 .o-re-enrolled,.o-reinstalled{color:#0550ae;font-weight:600} .rule{font-family:ui-monospace,monospace;
 background:#eef;border-radius:3px;padding:0 .25rem;margin-right:.2rem} .why{color:#555;font-size:.85rem}
-.muted{color:#666} code{font-family:ui-monospace,monospace;font-size:.85rem}
+.muted{color:#666} .r-match{color:#0a7d32} .r-mismatch{color:#b3261e;font-weight:700} .r-unverified{color:#888} code{font-family:ui-monospace,monospace;font-size:.85rem}
 """
 
 
@@ -214,14 +214,18 @@ def html_report(a, steps, ls, plan, restore, checkin, device):
         p.append(f"<p>Restore verdict: <b>{e(str(plan.get('verdict')))}</b>.</p>")
         for warn in plan.get("warnings", []):
             p.append(f"<p class='muted'>Warning: {e(warn.get('text', ''))}</p>")
-        p.append("<table><tr><th>Item</th><th>Kind</th><th>Predicted</th><th>Actual</th><th>Rules</th></tr>")
+        p.append("<p class='muted'>Predicted: the rules engine before the restore. Read back: what ferry read "
+                 "from the device over its own services after the restore (<i>unverified</i>: not visible over "
+                 "the wire, such as app data and categories; the demo checks those in the emulated device's "
+                 "folder).</p>")
+        p.append("<table><tr><th>Item</th><th>Kind</th><th>Predicted</th><th>Read back</th><th>Rules</th></tr>")
         for it in plan.get("items", []):
             got = act.get((it.get("kind"), it.get("item")))
             actual = got.get("actual", "") if got else ""
             o = it.get("outcome", "")
             p.append(f"<tr><td>{e(it.get('item', ''))}<div class='why'>{e(it.get('why', ''))}</div></td>"
                      f"<td>{e(it.get('kind', ''))}</td><td class='o-{e(o)}'>{e(o)}</td>"
-                     f"<td class='o-{e(actual)}'>{e(actual)}</td><td>{rules_html(it.get('rules', []))}</td></tr>")
+                     f"<td class='r-{e(actual)}'>{e(actual)}</td><td>{rules_html(it.get('rules', []))}</td></tr>")
         p.append("</table>")
     if checkin:
         p.append("<h2>The new device checks in with the MDM server</h2>")
