@@ -6,7 +6,8 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 3600
 FUZZ_JOBS  ?= 1
-FUZZ_TARGETS = mbfile keybag plist manifest_db backup encrypted_file
+FUZZ_TARGETS = mbfile keybag plist manifest_db backup encrypted_file \
+               usbmux lockdown afc devicelink profile mdm_server mdm_device
 MAKEFLAGS  += --no-print-directory
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=

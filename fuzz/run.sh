@@ -36,8 +36,8 @@ fixtures=${FERRY_FIXTURES:-$here/../../shared/fixtures}
 # Most bytes a target takes: room for the seeds, small enough that an iteration stays fast.
 max_len() {
   case "$1" in
-    manifest_db|backup) echo 65536 ;;
-    plist) echo 16384 ;;
+    manifest_db|backup|devicelink) echo 65536 ;;
+    plist|profile|mdm_server|mdm_device|usbmux) echo 16384 ;;
     encrypted_file) echo 1024 ;;
     *) echo 4096 ;;
   esac
