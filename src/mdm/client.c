@@ -152,8 +152,8 @@ static int unrecognized(const mdm_http_resp_t *r)
         return !strncmp(k, "\"" FERRY_MDM_UNRECOGNIZED_CODE "\"", strlen(FERRY_MDM_UNRECOGNIZED_CODE) + 2);
     }
     plist_t p = NULL;
-    if (r->body.len >= 8)
-        plist_from_memory(b, (uint32_t)r->body.len, &p);
+    if (r->body.len >= 8 && r->body.len <= UINT32_MAX)
+        ferry_plist_parse(b, r->body.len, &p, "the MDM server's reply");
     char *code = NULL;
     int yes = p && !ferry_plist_get_string(p, "code", &code) && !strcmp(code, FERRY_MDM_UNRECOGNIZED_CODE);
     free(code);
@@ -264,8 +264,7 @@ int mdm_client_parse_command(const void *body, size_t len, plist_t *req, char **
     *req = NULL;
     *uuid = NULL;
     plist_t p = NULL;
-    if (len >= 8 && len <= UINT32_MAX)
-        plist_from_memory(body, (uint32_t)len, &p);
+    ferry_plist_parse(body, len, &p, "the MDM server's command");
     plist_t cmd = p && plist_get_node_type(p) == PLIST_DICT ? plist_dict_get_item(p, "Command") : NULL;
     if (!cmd || plist_get_node_type(cmd) != PLIST_DICT || ferry_plist_get_string(p, "CommandUUID", uuid)) {
         if (p)
