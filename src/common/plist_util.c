@@ -12,8 +12,9 @@
 #define DEFAULT_PLIST_MAX (64u * 1024 * 1024)
 
 /* 1 when the key node holds a NUL byte. libplist 2.2 asserts (aborts) in plist_dict_next_item and
- * plist_get_key_val on such a key, and both formats can carry one (binary strings, XML's &#0;); its
- * bytes are only reachable whole through the XML writer. */
+ * plist_get_key_val on such a key, which a binary plist carries as a UTF-16 key with a 0x0000 unit (XML
+ * and ASCII keys are cut at the NUL when parsed); its bytes are only reachable whole through the XML
+ * writer. */
 static int key_has_nul(plist_t key)
 {
     char *xml = NULL;
