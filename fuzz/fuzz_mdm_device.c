@@ -4,8 +4,9 @@
  * (mdm_client_parse_command) and run with ferry_device_mdm_command on an enrolled device; and the
  * two bodies of Automated Device Enrollment, the ADE profile (ferry_mdm_ade_profile_from_plist) and
  * the enrollment profile, given to ferry_device_enroll_ade on an unmanaged device as `ferry device
- * checkin` does. Commands and enrollment save the device, so each run starts from a fresh copy of
- * its directory.
+ * checkin` does. Commands that change the device save it, so after one of them (and after every
+ * enrollment) the next run starts from a fresh copy of the directory; read-only commands share the
+ * loaded device, which keeps the target fast.
  *
  * Input: byte 0 bit 0 clear: the rest is the command-loop body. Set: a u16LE length n, n bytes of
  * ADE profile, and the rest is the enrollment profile.
@@ -26,6 +27,22 @@
 
 static char *orig_mdm, *orig_ade, *work;
 static const char *copy_from;
+static ferry_device_t *mdm_dev; /* the enrolled device, loaded from work; NULL: copy afresh */
+
+/* Request types that may change the device directory (mdm_apply.c). */
+static int changes_device(plist_t req)
+{
+    static const char *const ro[] = {"DeviceInformation", "ProfileList", "ManagedApplicationList",
+                                     "InstalledApplicationList", "ManagedMediaList"};
+    char *rt = NULL;
+    ferry_plist_get_string(plist_dict_get_item(req, "Command"), "RequestType", &rt);
+    int changes = 1;
+    for (size_t i = 0; rt && i < sizeof ro / sizeof ro[0]; i++)
+        if (!strcmp(rt, ro[i]))
+            changes = 0;
+    free(rt);
+    return changes;
+}
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -101,10 +118,11 @@ static void command(const uint8_t *p, size_t n)
     char *uuid = NULL;
     if (mdm_client_parse_command(p, n, &req, &uuid) != 0)
         return;
-    ferry_device_t *dev = fresh(orig_mdm);
+    if (!mdm_dev)
+        mdm_dev = fresh(orig_mdm);
     plist_t result = NULL;
     const char *status = NULL;
-    if (ferry_device_mdm_command(&dev, req, &result, &status) == 0) {
+    if (ferry_device_mdm_command(&mdm_dev, req, &result, &status) == 0) {
         if (!status || (strcmp(status, "Acknowledged") && strcmp(status, "Error") &&
                         strcmp(status, "CommandFormatError")))
             fuzz_fail("a command was answered with a Status outside Acknowledged/Error/CommandFormatError");
@@ -117,7 +135,10 @@ static void command(const uint8_t *p, size_t n)
     }
     if (result)
         plist_free(result);
-    ferry_device_free(dev);
+    if (!mdm_dev || changes_device(req)) {
+        ferry_device_free(mdm_dev);
+        mdm_dev = NULL;
+    }
     plist_free(req);
     free(uuid);
 }
@@ -142,6 +163,8 @@ static void ade(const uint8_t *p, size_t n)
     uint32_t len = 0;
     plist_to_xml(prof, &xml, &len);
     if (ade_plist && xml) {
+        ferry_device_free(mdm_dev); /* work is about to hold the other device */
+        mdm_dev = NULL;
         ferry_device_t *dev = fresh(orig_ade);
         ferry_device_enroll_ade(dev, ade_plist, (const uint8_t *)xml, len);
         ferry_device_free(dev);
