@@ -471,13 +471,10 @@ def mb2_backup_garbage_status():
     s = mb2_open()
     mb2_ready(s)
     s.sendall(dl(["DLMessageProcessMessage", {"MessageName": "Backup", "TargetIdentifier": UDID}]))
-    while True:  # up to the device's first request that expects the host's answer
-        m = recv_frame(s)
-        if m[0] in ("DLMessageDownloadFiles", "DLMessageProcessMessage"):
-            break
-    if m[0] == "DLMessageDownloadFiles":
-        s.sendall(struct.pack(">I", 0xFFFFFFF0))  # a path length far over the limit
-        check(closed_by_device(s), "the device kept a backup whose file stream was garbage")
+    m = recv_frame(s)  # a Backup starts by asking for the previous Status.plist
+    check(m[0] == "DLMessageDownloadFiles", "a Backup started with %r" % m[:1])
+    s.sendall(struct.pack(">I", 0xFFFFFFF0))  # a path length far over the limit
+    check(closed_by_device(s), "the device kept a backup whose file stream was garbage")
     finish(s)
 
 
