@@ -6,7 +6,11 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 3600
 FUZZ_JOBS  ?= 1
-FUZZ_TARGETS = mbfile keybag plist manifest_db backup encrypted_file
+# scratch folder of the fuzz targets: a tmpfs when there is one (the targets that write device
+# directories and backups run several times faster there)
+FUZZ_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm)
+FUZZ_TARGETS = mbfile keybag plist manifest_db backup encrypted_file \
+               usbmux lockdown afc devicelink profile mdm_server mdm_device
 MAKEFLAGS  += --no-print-directory
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
@@ -60,7 +64,8 @@ fuzz-smoke: build-fuzz
 # Long runs: FUZZ_SECONDS per target, FUZZ_JOBS targets at a time; the corpus grows in
 # $(FUZZ_BUILD)/fuzz/corpus, crashes land in $(FUZZ_BUILD)/fuzz/artifacts.
 fuzz: build-fuzz
-	bash fuzz/run.sh --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) $(FUZZ_BUILD)/fuzz $(FUZZ_TARGETS)
+	FERRY_FUZZ_TMPDIR=$(FUZZ_TMPDIR) bash fuzz/run.sh --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) \
+	  $(FUZZ_BUILD)/fuzz $(FUZZ_TARGETS)
 
 check: check-fast check-asan fuzz-smoke
 	@echo "make check: all tests passed (plain and ASan+UBSan builds, 10 s of fuzzing per target)"

@@ -10,9 +10,10 @@
 # A long run (no --smoke) grows the corpus kept in FUZZ_BUILD_DIR/corpus/<t>; --smoke fuzzes into a
 # throw-away folder. Each run fuzzes N seconds (default 3600), logs to FUZZ_BUILD_DIR/logs/<t>.log,
 # keeps crashing inputs as FUZZ_BUILD_DIR/artifacts/<t>-crash-*, and prints one summary line; the
-# target's temporary files go to FUZZ_BUILD_DIR/tmp and are removed after it. --jobs J runs up to J
-# targets at once (one libFuzzer process each). Exit status 1 when any target found a crash, a leak,
-# a timeout or a sanitizer report.
+# target's temporary files go to FUZZ_BUILD_DIR/tmp (or $FERRY_FUZZ_TMPDIR: a tmpfs such as /dev/shm
+# makes the targets that write device directories and backups several times faster) and are removed
+# after it. --jobs J runs up to J targets at once (one libFuzzer process each). Exit status 1 when any
+# target found a crash, a leak, a timeout or a sanitizer report.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 seconds=3600 smoke=0 jobs=1
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ $# -lt 2 ]; then
-  sed -n '2,16p' "$0" >&2
+  sed -n '2,18p' "$0" >&2
   exit 2
 fi
 build=$(cd "$1" && pwd) || exit 2
@@ -36,8 +37,8 @@ fixtures=${FERRY_FIXTURES:-$here/../../shared/fixtures}
 # Most bytes a target takes: room for the seeds, small enough that an iteration stays fast.
 max_len() {
   case "$1" in
-    manifest_db|backup) echo 65536 ;;
-    plist) echo 16384 ;;
+    manifest_db|backup|devicelink) echo 65536 ;;
+    plist|profile|mdm_server|mdm_device|usbmux) echo 16384 ;;
     encrypted_file) echo 1024 ;;
     *) echo 4096 ;;
   esac
@@ -70,10 +71,11 @@ run_one() {
   local t=$1 bin=$build/fuzz_$1 log=$build/logs/$1.log corpus rc
   [ -x "$bin" ] || { echo "fuzz $t: no $bin (build with -DFERRY_FUZZ=ON)" >&2; return 1; }
   prepare_seeds "$t" || { echo "fuzz $t: cannot prepare the seeds" >&2; return 1; }
-  mkdir -p "$build/logs" "$build/artifacts" "$build/tmp"
+  local scratch=${FERRY_FUZZ_TMPDIR:-$build/tmp}
+  mkdir -p "$build/logs" "$build/artifacts" "$scratch"
   # The target's scratch files (and a crashed process's leftovers) stay in the build folder.
   local tmp
-  tmp=$(mktemp -d "$build/tmp/$t-XXXXXX")
+  tmp=$(mktemp -d "$scratch/$t-XXXXXX")
   if [ "$smoke" = 1 ]; then corpus=$tmp/corpus; mkdir -p "$corpus"
   else corpus=$build/corpus/$t; mkdir -p "$corpus"; fi
   TMPDIR=$tmp "$bin" -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=20 -rss_limit_mb=2048 \

@@ -9,7 +9,8 @@
  * of fuzz_common.c (whose fileIDs name the blobs the backup target has), and encrypted-file inputs in
  * the target's mode-byte format. With FIXTURES_DIR it also pulls what is inside fixture files: the
  * BackupKeyBag of each Manifest.plist and the first MBFile records of each plaintext Manifest.db.
- * Whole fixture files are copied by fuzz/run.sh, not here. Nothing is written outside OUT_DIR (the
+ * Whole fixture files are copied by fuzz/run.sh, not here. The protocol streams of the emulator targets
+ * are in seeds_emu.c, the profiles and MDM bodies in seeds_mdm.c. Nothing is written outside OUT_DIR (the
  * fixed backup is built in a scratch folder).
  */
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "seeds.h"
 
 #define MAX_FIXTURE_RECORDS 40
 
@@ -28,6 +30,11 @@ static void put(const char *name, const void *data, size_t len)
     char path[4096];
     snprintf(path, sizeof path, "%s/gen-%02u-%s", out_dir, seq++, name);
     fuzz_write_file(path, data, len);
+}
+
+void seed_put(const char *name, const void *data, size_t len)
+{
+    put(name, data, len);
 }
 
 static void put_file(const char *name, const char *src)
@@ -259,6 +266,20 @@ int main(int argc, char **argv)
         seeds_manifest_db();
     else if (strcmp(t, "encrypted_file") == 0)
         seeds_encrypted_file();
+    else if (strcmp(t, "usbmux") == 0)
+        seeds_usbmux();
+    else if (strcmp(t, "lockdown") == 0)
+        seeds_lockdown();
+    else if (strcmp(t, "afc") == 0)
+        seeds_afc();
+    else if (strcmp(t, "devicelink") == 0)
+        seeds_devicelink();
+    else if (strcmp(t, "profile") == 0)
+        seeds_profile(fixtures);
+    else if (strcmp(t, "mdm_server") == 0)
+        seeds_mdm_server();
+    else if (strcmp(t, "mdm_device") == 0)
+        seeds_mdm_device();
     else {
         fprintf(stderr, "ferry_fuzz_seeds: unknown target %s\n", t);
         return 2;

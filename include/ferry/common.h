@@ -96,8 +96,13 @@ int ferry_fsync_dir(const char *dir);
 
 /* Reads an XML or binary plist file of at most max_len bytes (0 = 64 MiB). Caller plist_free()s. */
 int ferry_plist_read_file(const char *path, size_t max_len, plist_t *out);
-/* Parses XML or binary plist bytes. */
+/* Parses XML or binary plist bytes; refuses (FERRY_EFORMAT) what ferry_plist_check_tree refuses. */
 int ferry_plist_parse(const void *data, size_t len, plist_t *out, const char *what);
+/* FERRY_EFORMAT when a parsed tree has a dictionary key with a NUL byte (libplist 2.2 aborts when such
+ * a key is read) or nests dicts and arrays deeper than FERRY_PLIST_MAX_DEPTH. Every tree parsed from
+ * outside bytes must pass it before its dictionaries are iterated. */
+#define FERRY_PLIST_MAX_DEPTH 128
+int ferry_plist_check_tree(plist_t p, const char *what);
 /* Writes a plist atomically, binary (xml=0) or XML (xml=1), mode 0600. */
 int ferry_plist_write_file(const char *path, plist_t p, int xml);
 /* Typed getters on a dict: return 0 and fill *out, FERRY_ENOTFOUND when absent, FERRY_EFORMAT when

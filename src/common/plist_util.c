@@ -11,6 +11,54 @@
 #define MAC_EPOCH_OFFSET 978307200 /* seconds from 1970-01-01 to 2001-01-01 */
 #define DEFAULT_PLIST_MAX (64u * 1024 * 1024)
 
+/* 1 when the key node holds a NUL byte. libplist 2.2 asserts (aborts) in plist_dict_next_item and
+ * plist_get_key_val on such a key, which a binary plist carries as a UTF-16 key with a 0x0000 unit (XML
+ * and ASCII keys are cut at the NUL when parsed); its bytes are only reachable whole through the XML
+ * writer. */
+static int key_has_nul(plist_t key)
+{
+    char *xml = NULL;
+    uint32_t len = 0;
+    plist_to_xml(key, &xml, &len);
+    int bad = !xml || memchr(xml, '\0', len) != NULL;
+    free(xml);
+    return bad;
+}
+
+static int tree_ok(plist_t n, int left)
+{
+    plist_type t = plist_get_node_type(n);
+    if ((t == PLIST_DICT || t == PLIST_ARRAY) && left <= 0)
+        return 0;
+    if (t == PLIST_ARRAY) {
+        for (uint32_t i = 0; i < plist_array_get_size(n); i++)
+            if (!tree_ok(plist_array_get_item(n, i), left - 1))
+                return 0;
+    } else if (t == PLIST_DICT) {
+        plist_dict_iter it = NULL;
+        plist_dict_new_iter(n, &it);
+        int ok = it != NULL;
+        while (ok) {
+            plist_t v = NULL;
+            plist_dict_next_item(n, it, NULL, &v); /* no key: that is what would assert */
+            if (!v)
+                break;
+            ok = !key_has_nul(plist_dict_item_get_key(v)) && tree_ok(v, left - 1);
+        }
+        free(it);
+        return ok;
+    }
+    return 1;
+}
+
+int ferry_plist_check_tree(plist_t p, const char *what)
+{
+    if (!tree_ok(p, FERRY_PLIST_MAX_DEPTH))
+        return ferry_error_set(FERRY_EFORMAT, "%s holds a dictionary key with a NUL byte or nests deeper than %d "
+                               "levels", what, FERRY_PLIST_MAX_DEPTH);
+    return 0;
+}
+
 int ferry_plist_parse(const void *data, size_t len, plist_t *out, const char *what)
 {
     *out = NULL;
@@ -20,6 +68,11 @@ int ferry_plist_parse(const void *data, size_t len, plist_t *out, const char *wh
     plist_from_memory(data, (uint32_t)len, &p);
     if (!p)
         return ferry_error_set(FERRY_EFORMAT, "%s is not a valid XML or binary property list", what);
+    int rc = ferry_plist_check_tree(p, what);
+    if (rc) {
+        plist_free(p);
+        return rc;
+    }
     *out = p;
     return 0;
 }

@@ -182,6 +182,8 @@ static int parse_plist_bytes(ferry_profile_t *p, const uint8_t *data, size_t len
     plist_from_memory((const char *)data, (uint32_t)len, &p->top);
     if (!p->top)
         return ferry_error_set(FERRY_EFORMAT, "%s: not a valid XML or binary property list", name);
+    if (ferry_plist_check_tree(p->top, name))
+        return FERRY_EFORMAT; /* p->top is freed with p */
     if (plist_get_node_type(p->top) != PLIST_DICT)
         return ferry_error_set(FERRY_EFORMAT, "%s: the top level must be a dictionary", name);
     return 0;

@@ -496,18 +496,41 @@ static void server_free(emu_server_t *s)
     pthread_mutex_destroy(&s->lock);
 }
 
+int emu_server_open(emu_server_t *s, const char *const *dirs, size_t n, const ferry_serve_opts_t *o)
+{
+    memset(s, 0, sizeof *s);
+    if (!o->state_dir && !o->listen)
+        return ferry_error_set(FERRY_EINVAL, "the emulator needs a state folder or a listen address");
+    s->stop = &stop_flag;
+    s->verbose = o->verbose;
+    s->kdf_dpic = o->kdf_dpic;
+    s->restored = o->restored;
+    s->restored_ctx = o->restored_ctx;
+    s->restore_host = o->restore_host;
+    s->restore_skip = o->restore_skip_categories;
+    pthread_mutex_init(&s->lock, NULL);
+    int rc = server_init(s, dirs, n, o);
+    if (rc)
+        server_free(s);
+    return rc;
+}
+
+void emu_server_close(emu_server_t *s)
+{
+    server_free(s);
+}
+
 int ferry_device_serve(const char *const *dirs, size_t n, const ferry_serve_opts_t *o)
 {
     if (!o || !o->listen || n == 0)
         return ferry_error_set(FERRY_EINVAL, "serve needs at least one device directory and --listen");
-    emu_server_t s = {.stop = &stop_flag, .verbose = o->verbose, .kdf_dpic = o->kdf_dpic,
-                     .restored = o->restored, .restored_ctx = o->restored_ctx,
-                     .restore_host = o->restore_host, .restore_skip = o->restore_skip_categories};
-    pthread_mutex_init(&s.lock, NULL);
+    emu_server_t s;
     signal(SIGPIPE, SIG_IGN); /* hosts close without waiting; writes then fail with EPIPE instead */
-    int rc = server_init(&s, dirs, n, o);
+    int rc = emu_server_open(&s, dirs, n, o);
+    if (rc)
+        return rc;
     int is_unix = !strncmp(o->listen, "UNIX:", 5);
-    int lfd = rc ? rc : is_unix ? listen_unix(o->listen + 5) : listen_tcp(o->listen);
+    int lfd = is_unix ? listen_unix(o->listen + 5) : listen_tcp(o->listen);
     if (lfd < 0) {
         server_free(&s);
         return lfd;

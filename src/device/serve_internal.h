@@ -79,10 +79,20 @@ struct emu_server {
     unsigned restore_skip;            /* ferry_serve_opts_t.restore_skip_categories */
 };
 
+/* An in-memory connection (serve_mem.c): the host's bytes come from in, the replies go to out. */
+typedef struct {
+    const uint8_t *in;
+    size_t in_len, in_pos;
+    uint8_t *out;           /* malloc'd, grown as replies are written */
+    size_t out_len, out_cap;
+    size_t out_max;         /* a write past this fails, as to a host that stopped reading */
+} emu_mem_t;
+
 /* A connection from the host, plain or TLS after lockdownd's StartSession. */
 typedef struct {
     int fd;
     SSL *ssl;
+    emu_mem_t *mem;         /* non-NULL: in memory (fd unused; StartSession's TLS is a no-op) */
     emu_server_t *srv;
     emu_device_t *dev;      /* set after usbmux Connect */
     const char *what;       /* for messages: "usbmuxd", "lockdownd", ... */
@@ -120,6 +130,25 @@ void emu_usbmux_serve(emu_conn_t *c);
 uint16_t emu_usbmux_port(uint64_t n);
 /* Sends an Attached (attached != 0) or Detached event for d to every Listen subscriber. */
 void emu_usbmux_notify(emu_device_t *d, int attached);
+
+/* ---- serve.c: the server without its listener, and pair records --------------------------------- */
+
+/* Loads the devices of dirs (ids 1..n) with o's state_dir (or the default for o->listen), kdf_dpic,
+ * verbose and restored hook: what ferry_device_serve does before it listens. s is filled; on failure
+ * everything is released. emu_server_close releases it. */
+int emu_server_open(emu_server_t *s, const char *const *dirs, size_t n, const ferry_serve_opts_t *o);
+void emu_server_close(emu_server_t *s);
+
+/* ---- serve_mem.c: one service run on bytes instead of a socket ----------------------------------- */
+
+/* Serves the host bytes in[0..len) to service ("usbmuxd", "lockdownd", "notification_proxy", "afc",
+ * "mobilebackup2" or "installation_proxy"; the services run as device 1 of s) until they are used up
+ * or the service ends the connection, the way a socket would, and returns the device's replies in
+ * *out (malloc'd, *out_len bytes; NULL when none). out_max (0: 64 MiB) bounds what is kept: a write
+ * past it fails like one to a host that stopped reading. FERRY_EINVAL for an unknown service or
+ * when s has no device. This is the `handle(bytes) -> reply` of the fuzz targets and unit tests. */
+int emu_serve_bytes(emu_server_t *s, const char *service, const uint8_t *in, size_t len, size_t out_max,
+                    uint8_t **out, size_t *out_len);
 
 /* ---- serve.c: pair records (the emulator is usbmuxd's pair-record store, §4.5) --------------------- */
 

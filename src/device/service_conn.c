@@ -13,8 +13,45 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* In memory: the input runs out like a closed socket; the output is capped like a host that stopped
+ * reading. */
+static int mem_read(emu_conn_t *c, void *buf, size_t len)
+{
+    emu_mem_t *m = c->mem;
+    if (len > m->in_len - m->in_pos) {
+        m->in_pos = m->in_len;
+        return ferry_error_set(FERRY_EIO, "%s: the host closed the connection or it failed", c->what);
+    }
+    memcpy(buf, m->in + m->in_pos, len);
+    m->in_pos += len;
+    return 0;
+}
+
+static int mem_write(emu_conn_t *c, const void *buf, size_t len)
+{
+    emu_mem_t *m = c->mem;
+    if (len > m->out_max - m->out_len)
+        return ferry_error_set(FERRY_EIO, "%s: cannot write to the host", c->what);
+    if (m->out_len + len > m->out_cap) {
+        size_t cap = m->out_cap ? m->out_cap : 4096;
+        while (cap < m->out_len + len)
+            cap *= 2;
+        uint8_t *g = realloc(m->out, cap);
+        if (!g)
+            return ferry_error_set(FERRY_ENOMEM, "%s: out of memory", c->what);
+        m->out = g;
+        m->out_cap = cap;
+    }
+    if (len)
+        memcpy(m->out + m->out_len, buf, len);
+    m->out_len += len;
+    return 0;
+}
+
 int emu_read(emu_conn_t *c, void *buf, size_t len)
 {
+    if (c->mem)
+        return mem_read(c, buf, len);
     uint8_t *p = buf;
     while (len > 0) {
         ssize_t n;
@@ -36,6 +73,8 @@ int emu_read(emu_conn_t *c, void *buf, size_t len)
 
 int emu_write(emu_conn_t *c, const void *buf, size_t len)
 {
+    if (c->mem)
+        return mem_write(c, buf, len);
     const uint8_t *p = buf;
     while (len > 0) {
         ssize_t n;

@@ -144,6 +144,8 @@ void emu_tls_device_free(emu_device_t *d)
 
 int emu_tls_accept(emu_conn_t *c)
 {
+    if (c->mem)
+        return 0; /* an in-memory session stays plain: the bytes after StartSession are the requests */
     SSL *ssl = SSL_new(c->dev->ssl_ctx);
     if (!ssl || SSL_set_fd(ssl, c->fd) != 1) {
         SSL_free(ssl);

@@ -152,8 +152,8 @@ static int unrecognized(const mdm_http_resp_t *r)
         return !strncmp(k, "\"" FERRY_MDM_UNRECOGNIZED_CODE "\"", strlen(FERRY_MDM_UNRECOGNIZED_CODE) + 2);
     }
     plist_t p = NULL;
-    if (r->body.len >= 8)
-        plist_from_memory(b, (uint32_t)r->body.len, &p);
+    if (r->body.len >= 8 && r->body.len <= UINT32_MAX)
+        ferry_plist_parse(b, r->body.len, &p, "the MDM server's reply");
     char *code = NULL;
     int yes = p && !ferry_plist_get_string(p, "code", &code) && !strcmp(code, FERRY_MDM_UNRECOGNIZED_CODE);
     free(code);
@@ -259,6 +259,25 @@ int ferry_mdm_client_checkout(const ferry_mdm_client_opts_t *o, ferry_mdm_reply_
     return checkin(o, checkin_msg(o, "CheckOut"), reply);
 }
 
+int mdm_client_parse_command(const void *body, size_t len, plist_t *req, char **uuid)
+{
+    *req = NULL;
+    *uuid = NULL;
+    plist_t p = NULL;
+    ferry_plist_parse(body, len, &p, "the MDM server's command");
+    plist_t cmd = p && plist_get_node_type(p) == PLIST_DICT ? plist_dict_get_item(p, "Command") : NULL;
+    if (!cmd || plist_get_node_type(cmd) != PLIST_DICT || ferry_plist_get_string(p, "CommandUUID", uuid)) {
+        if (p)
+            plist_free(p);
+        free(*uuid);
+        *uuid = NULL;
+        return ferry_error_set(FERRY_EFORMAT, "the MDM server sent a command that is not a "
+                                              "{CommandUUID, Command} dictionary");
+    }
+    *req = p;
+    return 0;
+}
+
 int ferry_mdm_client_command_loop(const ferry_mdm_client_opts_t *o, ferry_mdm_command_fn fn, void *ctx,
                                   unsigned max_commands, unsigned *n_run, ferry_mdm_reply_t *reply)
 {
@@ -284,18 +303,10 @@ int ferry_mdm_client_command_loop(const ferry_mdm_client_opts_t *o, ferry_mdm_co
         }
         plist_t req = NULL;
         char *uuid = NULL;
-        if (r.body.len >= 8)
-            plist_from_memory(r.body.buf, (uint32_t)r.body.len, &req);
+        rc = mdm_client_parse_command(r.body.buf, r.body.len, &req, &uuid);
         mdm_http_resp_clear(&r);
-        if (!req || ferry_plist_get_string(req, "CommandUUID", &uuid) ||
-            !plist_dict_get_item(req, "Command") ||
-            plist_get_node_type(plist_dict_get_item(req, "Command")) != PLIST_DICT) {
-            if (req)
-                plist_free(req);
-            free(uuid);
-            return ferry_error_set(FERRY_EFORMAT, "the MDM server sent a command that is not a "
-                                                  "{CommandUUID, Command} dictionary");
-        }
+        if (rc)
+            return rc;
         if (*n_run >= max) {
             plist_free(req);
             free(uuid);

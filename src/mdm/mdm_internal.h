@@ -86,6 +86,9 @@ typedef struct {
 /* 0 when an HTTP answer came (any status), FERRY_EIO/ELIMIT on transport failure (r cleared). */
 int mdm_http(const mdm_http_req_t *q, mdm_http_resp_t *r);
 void mdm_http_resp_clear(mdm_http_resp_t *r);
+/* The body of the server's reply in the command loop (spec/mdm.md §10): a {CommandUUID, Command}
+ * dictionary. *req (plist_free) and *uuid (free) on success; FERRY_EFORMAT otherwise. */
+int mdm_client_parse_command(const void *body, size_t len, plist_t *req, char **uuid);
 
 /* ---- admin API (admin.c) ---- */
 typedef struct {

@@ -145,6 +145,11 @@ static plist_t parse_dict(const req_t *q, reply_t *r, const char *what)
         mdm_reply_text(r, 400, "%s: body is not a dictionary\n", what);
         return NULL;
     }
+    if (ferry_plist_check_tree(p, what)) {
+        plist_free(p);
+        mdm_reply_text(r, 400, "%s\n", ferry_error_last());
+        return NULL;
+    }
     if (!depth_ok(p, MAX_DEPTH)) {
         plist_free(p);
         mdm_reply_text(r, 400, "%s: property list nested deeper than %d levels\n", what, MAX_DEPTH);

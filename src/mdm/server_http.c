@@ -98,6 +98,12 @@ static void route(ferry_mdm_server_t *s, struct MHD_Connection *c, const char *u
     }
     const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     const char *b64 = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Mdm-Signature");
+    mdm_handle_put(s, url, ctype, b64, q, r);
+}
+
+void mdm_handle_put(ferry_mdm_server_t *s, const char *url, const char *ctype, const char *b64, const req_t *q,
+                    reply_t *r)
+{
     uint8_t *der = NULL;
     size_t der_len = 0;
     signer_t sg = {NULL, 0, "the message has no Mdm-Signature"};

@@ -47,6 +47,11 @@ typedef struct {
 } signer_t;
 
 void mdm_reply_text(reply_t *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A PUT to /checkin or /mdm once its body is complete (below 413): verifies the Mdm-Signature header
+ * (b64, or NULL when absent) and hands the body to the check-in or the command handler, by url and
+ * Content-Type (ctype, may be NULL). No socket: server_http.c and the fuzz targets call it. */
+void mdm_handle_put(ferry_mdm_server_t *s, const char *url, const char *ctype, const char *b64, const req_t *q,
+                    reply_t *r);
 void mdm_handle_checkin(ferry_mdm_server_t *s, const req_t *q, const signer_t *sg, reply_t *r);
 void mdm_handle_command(ferry_mdm_server_t *s, const req_t *q, const signer_t *sg, reply_t *r);
 void mdm_handle_ade_profile(ferry_mdm_server_t *s, struct MHD_Connection *c, reply_t *r);
