@@ -30,7 +30,8 @@ static void usage(FILE *out)
           out);
 }
 
-static int finish(int rc, const ferry_plan_t *plan, int have_plan, int json)
+/* refused: the rules refused (exit 5); any other failure is cli_fail's code. */
+static int finish(int rc, const ferry_plan_t *plan, int have_plan, int json, int refused)
 {
     if (json && have_plan) {
         char *s = ferry_policy_plan_to_json(plan);
@@ -40,9 +41,8 @@ static int finish(int rc, const ferry_plan_t *plan, int have_plan, int json)
     }
     if (!rc)
         return EXIT_OK;
-    int refused = have_plan && plan->verdict == FERRY_VERDICT_REFUSED;
     int ec = cli_fail(rc);
-    return refused || rc == FERRY_EINVAL ? EXIT_REFUSED : ec;
+    return refused ? EXIT_REFUSED : ec;
 }
 
 int cmd_device_icloud_backup(int argc, char **argv)
@@ -90,7 +90,8 @@ int cmd_device_icloud_backup(int argc, char **argv)
     if (!rc && !json)
         printf("iCloud Backup of %s to its %s account: %s (encrypted%s)\n", argv[optind],
                ferry_policy_account_name(o.account), path, plan.managed_apps_only ? ", managed app data only: B11" : "");
-    int ec = finish(rc, &plan, have_plan, json);
+    /* every refusal of icloud-backup is a rule's (B4, B5): FERRY_EINVAL */
+    int ec = finish(rc, &plan, have_plan, json, rc == FERRY_EINVAL);
     ferry_plan_free(&plan);
     free(path);
     ferry_device_free(d);
@@ -149,7 +150,7 @@ int cmd_device_icloud_restore(int argc, char **argv)
     if (!rc && !json)
         printf("restored %s from the iCloud Backup of %s (account %s)%s\n", dir, o.source_udid, o.account,
                o.enrollment_flow ? " inside the enrollment flow (U1)" : "");
-    int ec = finish(rc, &plan, have_plan, json);
+    int ec = finish(rc, &plan, have_plan, json, have_plan && plan.verdict == FERRY_VERDICT_REFUSED);
     ferry_plan_free(&plan);
     free(acct);
     return ec;

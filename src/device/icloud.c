@@ -214,7 +214,8 @@ int ferry_device_icloud_restore(const char *dir, const char *store, const ferry_
     ferry_backup_t *b = NULL;
     int rc = ferry_device_load(dir, &dev);
     if (!rc && dev->IsDeviceLocatorServiceEnabled)
-        rc = ferry_error_set(FERRY_EINVAL, "device %s: Find My must be turned off before a restore", dir);
+        rc = ferry_error_set(FERRY_EDEVICE, "device %s: Find My must be turned off before a restore "
+                             "(ferry device set DIR findmy false)", dir);
     if (!rc)
         rc = open_backup(store, o, &b);
     dev_restore_job_t j;
