@@ -95,14 +95,6 @@ scn_restore() {
     run_ok idevicebackup2 -u "$1" restore --source "$3" --system --settings "${pw[@]}" "$2"
     grep -q "Restore Successful" "$TMP/out" || fail "restore onto $1: $(tail -3 "$TMP/out")"
 }
-# scn_restore_refused TARGET_UDID BACKUP_ROOT SOURCE_UDID [PASSWORD]: the device refuses the restore.
-scn_restore_refused() {
-    local pw=()
-    [ -n "${4:-}" ] && pw=(--password "$4")
-    run_ok idevicebackup2 -u "$1" restore --source "$3" --system --settings "${pw[@]}" "$2"
-    grep -q "Restore Successful" "$TMP/out" && fail "the restore onto $1 was not refused"
-    return 0
-}
 # scn_restore_many BACKUP_ROOT SOURCE_UDID PASSWORD TARGET_UDID...: restores the backup onto every
 # target at once (one host process per device, as `ferry restore --jobs N` will); waits for all and
 # writes each target's exit status and output to $TMP/restore-<UDID>.{rc,out}. Returns 0.
