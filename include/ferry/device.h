@@ -402,6 +402,45 @@ typedef struct {
 void ferry_device_checkin_state(const ferry_device_t *dev, ferry_device_checkin_state_t *out);
 /* Writes the state into device.plist and saves. */
 int ferry_device_set_checkin_state(ferry_device_t *dev, const ferry_device_checkin_state_t *st);
+/* ---- iCloud Backup, simulated (icloud.c; RULES.md B4, B5, B11, U1) --------------------------------
+ * The store is a folder standing for iCloud: STORE/<Apple Account>/<UDID>/ holds the latest backup
+ * of that device to that account (Finder layout, always encrypted with the account's key, kept in
+ * STORE/<Apple Account>/key). */
+
+typedef struct {
+    ferry_backup_account_t account; /* personal (default) or managed */
+    int manual;                     /* "Back Up Now": needs only Wi-Fi (B4); else the automatic backup */
+    ferry_keybag_params_t kdf;      /* 0 = a device's defaults; tests use small values */
+    int64_t date;                   /* 0 = now */
+} ferry_icloud_backup_opts_t;
+void ferry_icloud_backup_opts_init(ferry_icloud_backup_opts_t *o);
+/* The device backs itself up to the account's store when the rules let it (B4: a signed-in account,
+ * locked + power + Wi-Fi for the automatic backup, which also needs IsCloudBackupEnabled; Wi-Fi for
+ * Back Up Now; B5: allowCloudBackup), with the content of the iCloud backup plan (B11 for a Managed
+ * Apple Account on ue-* and de-account), replacing the previous backup only once the new one is
+ * complete, and records LastCloudBackupDate. A refusal is FERRY_EINVAL naming the rule; nothing is
+ * written. *path_out (may be NULL) receives the backup's folder; plan_out (may be NULL) the plan. */
+int ferry_device_icloud_backup(ferry_device_t *dev, const char *store, const ferry_icloud_backup_opts_t *o,
+                               char **path_out, ferry_plan_t *plan_out);
+
+typedef struct {
+    const char *account;      /* the Apple Account signed in at the restore (Setup Assistant), or the
+                                 Managed Apple Account that started the enrollment (enrollment_flow) */
+    const char *source_udid;  /* the device whose backup is restored */
+    int enrollment_flow;      /* U1: offered inside a ue-* or de-account enrollment; the device is not erased */
+    int user_declines;        /* U1: the user does not accept the offered restore */
+    ferry_host_type_t host;   /* S5 */
+    unsigned skip_categories; /* X1 */
+} ferry_icloud_restore_opts_t;
+void ferry_icloud_restore_opts_init(ferry_icloud_restore_opts_t *o);
+/* Restores the account's backup of source_udid onto the device directory: erase and restore (every
+ * file of the device comes from the backup, then the plan's items as after a host restore; the
+ * device then checks in at its next opportunity, S2), or inside the enrollment flow only the managed
+ * app data the plan restores (U1, U2). A refused restore (R3, R5, U1, ...) is FERRY_EINVAL with the
+ * reason and changes nothing. plan_out (may be NULL) receives the plan the device followed. */
+int ferry_device_icloud_restore(const char *dir, const char *store, const ferry_icloud_restore_opts_t *o,
+                                ferry_plan_t *plan_out);
+
 /* ==== the emulated device on the wire (ferry device serve) =======================================
  * src/device/serve.c and the protocol files next to it: usbmuxd, lockdownd with session TLS,
  * notification_proxy, installation_proxy, AFC and mobilebackup2 over DeviceLink, as the unmodified

@@ -43,6 +43,8 @@ int cmd_device_checkin(int argc, char **argv); /* `ferry device checkin`, cmd_de
 int cli_device_checkin_run(const char *dir, const char *url, int restored, const char *ca_file, long timeout,
                            int json, FILE *out);
 int cmd_device_serve(int argc, char **argv); /* cmd_device_serve.c: ferry device serve */
+int cmd_device_icloud_backup(int argc, char **argv);  /* cmd_device_icloud.c */
+int cmd_device_icloud_restore(int argc, char **argv); /* cmd_device_icloud.c */
 int cmd_mdm(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_review(int argc, char **argv);    /* cmd_review.c: X1 */

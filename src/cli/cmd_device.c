@@ -33,7 +33,10 @@ static void usage(FILE *out)
             "  backup DIR OUT [--encrypted] [--icloud] [--account personal|managed] [--password-file FILE]\n"
             "              [--kdf-dpic N]   offline backup of the emulated device into OUT/<UDID>\n"
             "  checkin DIR [--url URL] [--restored] [--json]   check in with the MDM server (--help)\n"
-            "  serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR] [--verbose] [--kdf-dpic N]\n\n"
+            "  serve DIR... --listen UNIX:PATH|HOST:PORT [--state DIR] [--verbose] [--kdf-dpic N]\n"
+            "  icloud-backup DIR --store STORE [--account personal|managed] [--manual] [--kdf-dpic N]\n"
+            "  icloud-restore DIR --store STORE --from UDID [--account ID] [--enrollment-flow] [--decline]\n"
+            "              [--host finder|configurator] [--skip CATEGORIES]   (simulated iCloud Backup)\n\n"
             "Templates:\n");
     for (const char *const *t = ferry_device_template_names(); *t; t++)
         fprintf(out, "  %-20s %s\n", *t, ferry_device_template_summary(*t));
@@ -509,7 +512,8 @@ static int backup(int argc, char **argv)
         return ec;
     char *pw = NULL;
     size_t pwlen = 0;
-    int wants_pw = (o.plan.encrypted || o.plan.method == FERRY_BACKUP_ICLOUD) && !d->has_backup_password;
+    /* an iCloud Backup is encrypted with the account's key, never the device's backup password */
+    int wants_pw = o.plan.method == FERRY_BACKUP_ICLOUD || (o.plan.encrypted && !d->has_backup_password);
     if (wants_pw && (ec = read_password("device backup", pwfile, &pw, &pwlen)) != 0) {
         ferry_device_free(d);
         return ec;
@@ -550,7 +554,8 @@ int cmd_device(int argc, char **argv)
     } subs[] = {{"create", create},         {"show", show},           {"install-profile", install_profile},
                 {"remove-profile", remove_profile}, {"install-app", install_app}, {"remove-app", remove_app},
                 {"set", set},           {"backup", backup},       {"checkin", cmd_device_checkin},
-                {"serve", cmd_device_serve}};
+                {"serve", cmd_device_serve}, {"icloud-backup", cmd_device_icloud_backup},
+                {"icloud-restore", cmd_device_icloud_restore}};
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;

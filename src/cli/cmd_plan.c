@@ -17,7 +17,7 @@
 #include "ferry/policy.h"
 
 enum { OPT_ENCRYPTED = 1100, OPT_ICLOUD, OPT_ACCOUNT, OPT_FROM_DEVICE, OPT_TO, OPT_MDM, OPT_HOST, OPT_FORCE, OPT_SKIP,
-       OPT_ASSIGNMENT_URL };
+       OPT_ASSIGNMENT_URL, OPT_ENROLLMENT_ACCOUNT, OPT_DECLINE };
 
 static const char USAGE[] =
     "usage: ferry plan backup DEVICE_DIR [--encrypted] [--icloud] [--account personal|managed] [--json]\n"
@@ -25,6 +25,7 @@ static const char USAGE[] =
     "                          [--mdm accept|reject-401|reject-403|unreachable]\n"
     "                          [--host ferry|finder|configurator] [--force] [--json]\n"
     "                          [--skip CATEGORY[,CATEGORY...]] [--assignment-url URL]\n"
+    "                          [--enrollment-account MANAGED_APPLE_ACCOUNT [--decline]]\n"
     "Predicts what a backup holds or what a restore does, item by item, with the rule IDs of RULES.md.\n"
     "Exit codes: 0 ok, 5 the verdict is refused, 1-4 as for every command (docs/cli.md).\n"
     "Options for an encrypted BACKUP_DIR:\n" CLI_BACKUP_OPTIONS_HELP;
@@ -70,7 +71,9 @@ static int parse(const char *cmd, int argc, char **argv, plan_args_t *a)
         {"from-device", required_argument, NULL, OPT_FROM_DEVICE}, {"to", required_argument, NULL, OPT_TO},
         {"mdm", required_argument, NULL, OPT_MDM},      {"host", required_argument, NULL, OPT_HOST},
         {"force", no_argument, NULL, OPT_FORCE},        {"skip", required_argument, NULL, OPT_SKIP},
-        {"assignment-url", required_argument, NULL, OPT_ASSIGNMENT_URL}, CLI_BACKUP_LONGOPTS, {0}};
+        {"assignment-url", required_argument, NULL, OPT_ASSIGNMENT_URL},
+        {"enrollment-account", required_argument, NULL, OPT_ENROLLMENT_ACCOUNT},
+        {"decline", no_argument, NULL, OPT_DECLINE}, CLI_BACKUP_LONGOPTS, {0}};
     int opt, h;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if ((h = cli_backup_opt(&a->backup, cmd, opt, optarg)) != 0) {
@@ -102,6 +105,12 @@ static int parse(const char *cmd, int argc, char **argv, plan_args_t *a)
                 return cli_usage_error(cmd, "--skip: %s", ferry_error_last());
             break;
         case OPT_ASSIGNMENT_URL: a->assignment_url = optarg; break;
+        case OPT_ENROLLMENT_ACCOUNT: /* U1: the Managed Apple Account that starts the enrollment */
+            if (strlen(optarg) >= sizeof a->ropts.enrollment_account)
+                return cli_usage_error(cmd, "--enrollment-account is too long");
+            snprintf(a->ropts.enrollment_account, sizeof a->ropts.enrollment_account, "%s", optarg);
+            break;
+        case OPT_DECLINE: a->ropts.user_declines = 1; break;
         case OPT_HELP: fputs(USAGE, stdout); return -1;
         default: return EXIT_USAGE;
         }

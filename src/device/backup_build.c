@@ -356,7 +356,9 @@ int ferry_device_backup_write(const ferry_device_t *dev, const ferry_device_back
     char *pw = NULL;
     size_t pwlen = 0;
     if (rc == 0 && plan.encrypted) {
-        if (dev->has_backup_password)
+        /* the backup password is the host backups' key; an iCloud Backup is encrypted with the
+         * account's key (B4), which the caller passes */
+        if (dev->has_backup_password && opts->plan.method == FERRY_BACKUP_HOST)
             rc = ferry_device_get_backup_password(dev, &pw, &pwlen);
         else if (!opts->password)
             rc = ferry_error_set(FERRY_EPASSWORD, "this backup of %s is encrypted and the device has no backup "

@@ -166,6 +166,33 @@ int dev_derived_write(const ferry_device_t *dev);
 /* Carries out every item of a restore plan on the model after the data files were written (profiles,
  * enrollment, management configuration, apps, books, categories, R1) and marks the device restored
  * (MDMCheckIn RestorePending). c and bf are the restored backup's content and facts. */
+/* ---- a restore's plan and files (restore_files.c), whatever carried the backup ---------------------- */
+typedef struct {
+    const char *dir;               /* the device directory */
+    ferry_device_t *model;         /* its model (the caller holds the device's lock) */
+    int system, preserve_settings, remove_missing; /* RestoreSystemFiles, ...PreserveSettings, RemoveItemsNotRestored */
+    ferry_restore_options_t ro;    /* host type (S5, R4), skip_categories (X1), enrollment_account (U1) */
+    int target_as_is;              /* U1: plan against the device as it is, not as an erased one */
+    ferry_plan_t plan;
+    int have_plan;
+    ferry_backup_content_t content; /* the backup's management files (restore_apply.c) */
+    ferry_backup_facts_t facts;
+    int have_facts;
+    uint64_t restored, removed;    /* files written, device files removed */
+    plist_t keychain;              /* the backup's keychain export, when the plan restores passwords */
+    size_t keychain_in, keychain_out; /* its items imported, and left out (ThisDeviceOnly elsewhere, ...) */
+} dev_restore_job_t;
+/* Asks the rules engine; FERRY_EINVAL with the refusal in why when the device refuses the restore. */
+int dev_restore_job_plan(dev_restore_job_t *j, ferry_backup_t *b, char *why, size_t whylen);
+/* The plaintext bytes the restore would write. */
+uint64_t dev_restore_job_size(dev_restore_job_t *j, ferry_backup_t *b);
+/* Writes the files the plan allows, removes what RemoveItemsNotRestored says, then applies the plan's
+ * other items (dev_restore_apply, or dev_restore_apply_enrollment_flow on the U path). */
+int dev_restore_job_apply(dev_restore_job_t *j, ferry_backup_t *b);
+void dev_restore_job_clear(dev_restore_job_t *j);
+/* U1-U3: inside the enrollment flow only managed app data moves: placeholders for the apps the plan
+ * restores, installed apps left as they are (U2); nothing else on the device changes. */
+int dev_restore_apply_enrollment_flow(ferry_device_t *dev, const ferry_plan_t *plan, const ferry_backup_facts_t *bf);
 int dev_restore_apply(ferry_device_t *dev, const ferry_plan_t *plan, const ferry_backup_content_t *c,
                       const ferry_backup_facts_t *bf);
 /* restore_keychain.c: replaces the keychain with the importable items of a backup's keychain export

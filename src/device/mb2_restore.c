@@ -3,7 +3,7 @@
  * Manifest.plist, Manifest.db and Status.plist of the source backup with DLMessageDownloadFiles into a
  * private staging folder, opens it with ferry's reader (an encrypted backup needs the Password
  * option: a wrong one is MBErrorDomain 207, before any data file moves), pulls the data files, and
- * writes each regular file into its files/<domain>/<relativePath>. Options: without
+ * hands the readable backup to restore_files.c, which plans and writes the files. Options: without
  * RestoreSystemFiles only app domains are restored; RestorePreserveSettings keeps the device's
  * preference files; RemoveItemsNotRestored removes device files of the restored domains that the
  * backup does not hold. Then the passcode and biometrics are cleared (R1), the backup's keychain
@@ -13,15 +13,14 @@
  * Refusals: Find My on (211), not enough space on the device (105). Invariants: every path from the
  * host is confined to the staging folder; every record comes from the validating reader; device
  * files are replaced atomically (temporary name, rename); the staging folder is always removed.
- * The rules engine's restore plan (ferry_policy_restore_plan) is asked once the files are staged: a
+ * The rules engine's restore plan (restore_files.c) is asked once the files are staged: a
  * refused restore (R3 older OS, R4, R5, another device's UDID where it matters, ...) ends with its
  * reason before anything is written, and data files of categories and managed apps are written only
  * when their plan item says restored (or placeholder). Then restore_apply.c carries out the plan's
  * other items on the device model (profiles, enrollment, management, apps, books, categories, R1)
  * and marks the device restored; the server (ferry_serve_opts_t.restored) may then run the S2
- * check-in, as the device boots (or at once with RestoreShouldReboot false). The plan's host type (S5,
- * R4) and the categories left out (X1) come from the request's Options `HostType` and `SkipCategories`
- * (ferry's hosts send them), else from the server's defaults.
+ * check-in, as the device boots (or at once with RestoreShouldReboot false). The plan's host type (S5, R4) and the categories left out (X1) come from the request's
+ * Options `HostType` and `SkipCategories` (ferry's hosts send them), else from the server's defaults.
  */
 #include "mb2_internal.h"
 #include "device_internal.h"
@@ -46,16 +45,7 @@ typedef struct {
     char *staging;       /* <state>/<udid>/restore-XXXXXX */
     int fd;              /* file being received, or -1 */
     char *cur;           /* its staging path */
-    int system, preserve_settings, remove_missing;
-    ferry_host_type_t host;  /* S5, R4: HostType option or the server's default */
-    unsigned skip;           /* X1: SkipCategories option or the server's default */
-    uint64_t restored, removed, held_back;
-    ferry_plan_t plan;   /* the rules engine's restore plan */
-    int have_plan;
-    ferry_backup_content_t content; /* the restored backup's management files (restore_apply.c) */
-    ferry_backup_facts_t facts;     /* and its facts */
-    int have_facts;
-    plist_t keychain;    /* the backup's keychain export, when the plan restores passwords */
+    dev_restore_job_t job; /* the plan and the files (restore_files.c) */
     int code;            /* the final ProcessMessage: ErrorCode and description */
     char msg[512];
 } restore_t;
@@ -247,261 +237,6 @@ static int download_blobs(restore_t *r, ferry_backup_t *b)
     return rc;
 }
 
-/* ---- applying ------------------------------------------------------------------------------------ */
-
-static int is_app_domain(const char *domain)
-{
-    return !strncmp(domain, "AppDomain", 9);
-}
-
-static int is_settings(const char *domain, const char *relpath)
-{
-    return !strcmp(domain, "SystemPreferencesDomain") ||
-           (!strcmp(domain, "HomeDomain") && !strncmp(relpath, "Library/Preferences/", 20));
-}
-
-/* The plan item that governs a file (a data category or a managed app's data) must say restored. */
-static int plan_allows(const restore_t *r, const char *domain, const char *relpath)
-{
-    if (!r->have_plan)
-        return 1;
-    const ferry_plan_item_t *it = NULL;
-    unsigned cat = ferry_device_file_category(domain, relpath);
-    if (cat)
-        it = ferry_plan_find(&r->plan, FERRY_ITEM_CATEGORY, ferry_policy_category_name(cat));
-    if (!it && !strncmp(domain, "AppDomain-", 10))
-        it = ferry_plan_find(&r->plan, FERRY_ITEM_APP_DATA, domain + 10);
-    return !it || it->d.outcome == FERRY_OUT_RESTORED || it->d.outcome == FERRY_OUT_PLACEHOLDER;
-}
-
-/* The part of the device a restore with these options replaces. */
-static int in_scope(const restore_t *r, const char *domain, const char *relpath)
-{
-    if (!r->system && !is_app_domain(domain))
-        return 0;
-    return !(r->preserve_settings && is_settings(domain, relpath));
-}
-
-static int wanted(const restore_t *r, const char *domain, const char *relpath)
-{
-    return in_scope(r, domain, relpath) && plan_allows(r, domain, relpath);
-}
-
-/* Streams one record's plaintext to files/<domain>/<relpath> through a temporary name. */
-static int apply_file(restore_t *r, ferry_backup_t *b, const ferry_record_t *rec)
-{
-    char *rel = malloc(strlen(rec->domain) + strlen(rec->relative_path) + 16);
-    if (!rel)
-        return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    sprintf(rel, "files/%s/%s", rec->domain, rec->relative_path);
-    char *dst = ferry_path_join(r->c->dev->dir, rel);
-    free(rel);
-    char *tmp = dst ? malloc(strlen(dst) + 16) : NULL;
-    if (!tmp) {
-        free(dst);
-        return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    }
-    sprintf(tmp, "%s.ferry-tmp", dst);
-    char *slash = strrchr(dst, '/');
-    *slash = '\0';
-    int rc = ferry_mkdir_p(dst, 0700);
-    *slash = '/';
-    ferry_file_reader_t *fr = NULL;
-    int fd = -1;
-    if (!rc)
-        rc = ferry_backup_file_open(b, rec, 1, &fr);
-    if (!rc && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-        rc = ferry_error_errno("restore: cannot create %s", tmp);
-    uint8_t buf[65536];
-    while (!rc) {
-        ssize_t n = ferry_file_reader_read(fr, buf, sizeof buf);
-        if (n < 0)
-            rc = (int)n;
-        else if (n == 0)
-            break;
-        else
-            rc = ferry_write_full(fd, buf, (size_t)n, tmp);
-    }
-    if (fd >= 0 && close(fd) && !rc)
-        rc = ferry_error_errno("restore: cannot close %s", tmp);
-    if (!rc && rename(tmp, dst))
-        rc = ferry_error_errno("restore: cannot rename %s", tmp);
-    if (rc)
-        unlink(tmp);
-    else
-        r->restored++;
-    ferry_file_reader_close(fr);
-    free(tmp);
-    free(dst);
-    return rc;
-}
-
-typedef struct {
-    restore_t *r;
-    ferry_backup_t *b;
-    char **doomed;
-    size_t n, cap;
-} sweep_t;
-
-/* Device files in the restore's scope that the backup does not hold (also those of categories the
- * backup cannot hold: the restore replaces the device's data). */
-static int sweep_one(const ferry_device_file_t *f, void *ctx)
-{
-    sweep_t *s = ctx;
-    if (!in_scope(s->r, f->domain, f->relpath))
-        return 0;
-    ferry_record_t rec;
-    memset(&rec, 0, sizeof rec);
-    int rc = ferry_backup_lookup(s->b, f->domain, f->relpath, &rec);
-    ferry_record_clear(&rec);
-    if (rc != FERRY_ENOTFOUND)
-        return 0;
-    ferry_error_clear();
-    if (s->n == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 32;
-        char **nd = realloc(s->doomed, ncap * sizeof *nd);
-        if (!nd)
-            return ferry_error_set(FERRY_ENOMEM, "out of memory");
-        s->doomed = nd;
-        s->cap = ncap;
-    }
-    char *p = malloc(strlen(f->domain) + strlen(f->relpath) + 8);
-    if (!p)
-        return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    sprintf(p, "files/%s/%s", f->domain, f->relpath);
-    s->doomed[s->n++] = p;
-    return 0;
-}
-
-static int remove_missing(restore_t *r, ferry_backup_t *b)
-{
-    sweep_t s = {.r = r, .b = b};
-    int rc = ferry_device_files_walk(r->c->dev->model, sweep_one, &s);
-    for (size_t i = 0; i < s.n; i++) {
-        char *p = ferry_path_join(r->c->dev->dir, s.doomed[i]);
-        if (!rc && p && unlink(p) == 0)
-            r->removed++;
-        free(p);
-        free(s.doomed[i]);
-    }
-    free(s.doomed);
-    return rc;
-}
-
-#define KEYCHAIN_MAX (16u * 1024 * 1024)
-
-static int is_keychain_export(const ferry_record_t *rec)
-{
-    return !strcmp(rec->domain, "KeychainDomain") && !strcmp(rec->relative_path, "keychain-backup.plist");
-}
-
-/* The keychain export is not a data file: the device imports it into its keychain (restore_keychain.c). */
-static int read_keychain(restore_t *r, ferry_backup_t *b, const ferry_record_t *rec)
-{
-    ferry_file_reader_t *fr = NULL;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int rc = ferry_backup_file_open(b, rec, 1, &fr);
-    while (!rc) {
-        uint8_t *n = realloc(buf, len + 65536);
-        if (!n) {
-            rc = ferry_error_set(FERRY_ENOMEM, "out of memory");
-            break;
-        }
-        buf = n;
-        ssize_t got = ferry_file_reader_read(fr, buf + len, 65536);
-        if (got < 0)
-            rc = (int)got;
-        else if (got == 0)
-            break;
-        else if ((len += (size_t)got) > KEYCHAIN_MAX)
-            rc = ferry_error_set(FERRY_ELIMIT, "restore: the keychain export is larger than 16 MiB");
-    }
-    ferry_file_reader_close(fr);
-    plist_free(r->keychain);
-    r->keychain = NULL;
-    if (!rc)
-        rc = ferry_plist_parse(buf, len, &r->keychain, "the backup's keychain export");
-    if (buf)
-        ferry_wipe(buf, len);
-    free(buf);
-    return rc;
-}
-
-static int apply(restore_t *r, ferry_backup_t *b)
-{
-    ferry_backup_iter_t *it = NULL;
-    int rc = ferry_backup_iter_new(b, NULL, &it);
-    const ferry_record_t *rec;
-    int k;
-    while (!rc && (k = ferry_backup_iter_next(it, &rec)) != 0)
-        if (k > 0 && rec->flags == FERRY_FLAG_FILE && wanted(r, rec->domain, rec->relative_path))
-            rc = is_keychain_export(rec) ? read_keychain(r, b, rec) : apply_file(r, b, rec);
-    if (it)
-        ferry_backup_iter_free(it);
-    if (!rc && r->remove_missing)
-        rc = remove_missing(r, b);
-    /* B3: the keychain export replaces the keychain, ThisDeviceOnly items only on the same device */
-    if (!rc && r->keychain) {
-        size_t in = 0, out = 0;
-        rc = dev_restore_keychain(r->c->dev->model, r->keychain, r->have_plan && r->plan.path == 'S', &in, &out);
-        if (!rc && r->c->srv->verbose)
-            ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: keychain export: %zu item(s) imported, %zu left out "
-                      "(ThisDeviceOnly on another device, hardware-bound, akpu)", r->c->dev->udid, in, out);
-    }
-    /* then the plan's items on the model: profiles, enrollment, apps, books, categories, R1 */
-    if (!rc && r->have_plan && r->have_facts)
-        rc = dev_restore_apply(r->c->dev->model, &r->plan, &r->content, &r->facts);
-    return rc;
-}
-
-/* The plaintext bytes of the regular files the restore would write. */
-static uint64_t restore_size(restore_t *r, ferry_backup_t *b)
-{
-    ferry_backup_iter_t *it = NULL;
-    uint64_t total = 0;
-    const ferry_record_t *rec;
-    int k;
-    if (ferry_backup_iter_new(b, NULL, &it))
-        return 0;
-    while ((k = ferry_backup_iter_next(it, &rec)) != 0)
-        if (k > 0 && rec->flags == FERRY_FLAG_FILE && wanted(r, rec->domain, rec->relative_path) && rec->mb.size > 0)
-            total += (uint64_t)rec->mb.size;
-    ferry_backup_iter_free(it);
-    return total;
-}
-
-/* Asks the rules engine (caller holds the device lock, blobs are staged). FERRY_EINVAL with the
- * refusal in why when the device refuses this restore. */
-static int restore_plan(restore_t *r, ferry_backup_t *b, char *why, size_t whylen)
-{
-    ferry_device_facts_t tf, erased;
-    memset(&tf, 0, sizeof tf);
-    int rc = ferry_backup_content_read(b, &r->content);
-    if (!rc && !(rc = ferry_policy_backup_facts_from_content(&r->content, &r->facts)))
-        r->have_facts = 1;
-    if (!rc)
-        rc = ferry_device_facts(r->c->dev->model, 1, &tf);
-    /* ferry restores onto an erased device; the server's answer comes at the check-in after the
-     * restore (S2, S3 run by the check-in), so the restore itself plans with the server accepting.
-     * Idevicebackup2 and Finder are the same host type (finder); ferry may send configurator. R4 is a
-     * host check, not device behaviour (RULES.md): the host's preflight refuses a supervision
-     * mismatch, so the device plans with force and never refuses on R4 itself. */
-    dev_restore_target_erased(&tf, &erased);
-    ferry_restore_options_t ro = {.host = r->host, .mdm = FERRY_MDM_ACCEPT, .skip_categories = r->skip,
-                                  .force = 1};
-    if (!rc && !(rc = ferry_policy_restore_plan(&r->facts, &erased, &ro, &r->plan))) {
-        r->have_plan = 1;
-        if (r->plan.verdict == FERRY_VERDICT_REFUSED) {
-            snprintf(why, whylen, "%s (%s)", r->plan.refusal.why,
-                     r->plan.refusal.n_rules ? r->plan.refusal.rules[0] : "");
-            rc = FERRY_EINVAL;
-        }
-    }
-    ferry_device_facts_free(&tf);
-    return rc;
-}
-
 /* ---- the request ------------------------------------------------------------------------------------ */
 
 /* Records the final ProcessMessage (sent by mb2_restore, after the copy is removed). */
@@ -562,7 +297,7 @@ static int restore_staged(restore_t *r, plist_t req)
         ferry_backup_close(b);
         return fail_with(r, MB2_E_GENERIC, "the backup is not finished (Status.plist)", 0);
     }
-    if (restore_size(r, b) > d->model->TotalDataAvailable) {
+    if (dev_restore_job_size(&r->job, b) > d->model->TotalDataAvailable) {
         ferry_backup_close(b);
         return fail_with(r, MB2_E_NO_SPACE, "not enough space on the device for this restore", 0);
     }
@@ -572,14 +307,14 @@ static int restore_staged(restore_t *r, plist_t req)
     }
     pthread_mutex_lock(&d->lock);
     char why[FERRY_PLAN_WHY_MAX + 16];
-    rc = restore_plan(r, b, why, sizeof why);
+    rc = dev_restore_job_plan(&r->job, b, why, sizeof why);
     if (rc == FERRY_EINVAL) {
         pthread_mutex_unlock(&d->lock);
         ferry_backup_close(b);
         return fail_with(r, MB2_E_INVALID, why, 0);
     }
     if (!rc)
-        rc = apply(r, b);
+        rc = dev_restore_job_apply(&r->job, b);
     ferry_device_t *m = NULL;
     if (ferry_device_load(d->dir, &m) == 0) {
         ferry_device_free(d->model);
@@ -589,10 +324,15 @@ static int restore_staged(restore_t *r, plist_t req)
     ferry_backup_close(b);
     if (rc)
         return fail_with(r, MB2_E_GENERIC, "the restore failed", 1);
-    if (r->c->srv->verbose)
+    if (r->c->srv->verbose) {
         ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: restored %llu files, removed %llu%s", d->udid,
-                  (unsigned long long)r->restored, (unsigned long long)r->removed,
+                  (unsigned long long)r->job.restored, (unsigned long long)r->job.removed,
                   r->copy ? ", read from the host's copy of the backup" : "");
+        if (r->job.keychain_in || r->job.keychain_out)
+            ferry_log(FERRY_LOG_INFO, "mobilebackup2 %s: keychain export: %zu item(s) imported, %zu left out "
+                      "(ThisDeviceOnly on another device, hardware-bound, akpu)", d->udid, r->job.keychain_in,
+                      r->job.keychain_out);
+    }
     return 0;
 }
 
@@ -604,13 +344,13 @@ static int restore_options(restore_t *r, plist_t req)
     if (!opts || plist_get_node_type(opts) != PLIST_DICT)
         return 0;
     char *host = emu_dict_string(opts, "HostType");
-    int rc = host ? ferry_policy_host_parse(host, &r->host) : 0;
+    int rc = host ? ferry_policy_host_parse(host, &r->job.ro.host) : 0;
     free(host);
     plist_t skip = plist_dict_get_item(opts, "SkipCategories");
     if (!rc && skip) {
         if (plist_get_node_type(skip) != PLIST_ARRAY)
             return ferry_error_set(FERRY_EINVAL, "SkipCategories is not an array of category names");
-        r->skip = 0;
+        r->job.ro.skip_categories = 0;
         for (uint32_t i = 0; !rc && i < plist_array_get_size(skip); i++) {
             plist_t it = plist_array_get_item(skip, i);
             char *name = plist_get_node_type(it) == PLIST_STRING ? ferry_plist_string_dup(it) : NULL;
@@ -618,7 +358,7 @@ static int restore_options(restore_t *r, plist_t req)
             if (!name)
                 rc = ferry_error_set(FERRY_EINVAL, "SkipCategories holds something that is not a category name");
             else if (!(rc = ferry_policy_category_parse(name, &bit)))
-                r->skip |= bit;
+                r->job.ro.skip_categories |= bit;
             free(name);
         }
     }
@@ -629,11 +369,13 @@ int mb2_restore(emu_conn_t *c, plist_t req)
 {
     emu_device_t *d = c->dev;
     restore_t r = {.c = c, .fd = -1};
-    r.system = mb2_opt_bool(req, "RestoreSystemFiles", 0);
-    r.preserve_settings = mb2_opt_bool(req, "RestorePreserveSettings", 1);
-    r.remove_missing = mb2_opt_bool(req, "RemoveItemsNotRestored", 0);
-    r.host = c->srv->restore_host;
-    r.skip = c->srv->restore_skip;
+    r.job.dir = d->dir;
+    r.job.model = d->model;
+    r.job.system = mb2_opt_bool(req, "RestoreSystemFiles", 0);
+    r.job.preserve_settings = mb2_opt_bool(req, "RestorePreserveSettings", 1);
+    r.job.remove_missing = mb2_opt_bool(req, "RemoveItemsNotRestored", 0);
+    r.job.ro.host = c->srv->restore_host;
+    r.job.ro.skip_categories = c->srv->restore_skip;
     if (restore_options(&r, req))
         return emu_dl_finish(c, MB2_E_INVALID, ferry_error_last(), NULL);
     r.copy = !mb2_opt_bool(req, "RestoreDontCopyBackup", 0); /* absent (idevicebackup2 --copy): copy */
@@ -671,12 +413,7 @@ int mb2_restore(emu_conn_t *c, plist_t req)
     if (!rc)
         rc = emu_dl_finish(c, r.code, r.code ? r.msg : NULL, NULL);
     dev_rmtree(r.staging);
-    if (r.have_plan)
-        ferry_plan_free(&r.plan);
-    if (r.have_facts)
-        ferry_policy_backup_facts_free_content(&r.facts);
-    ferry_backup_content_clear(&r.content);
-    plist_free(r.keychain);
+    dev_restore_job_clear(&r.job);
     free(r.staging);
     free(r.cur);
     free(r.src);

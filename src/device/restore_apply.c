@@ -359,6 +359,24 @@ static int apply_categories(ferry_device_t *dev, const ferry_plan_t *plan)
     return rc ? rc : drop_keychain(dev, s.drop);
 }
 
+/* U path (U1, U2): the enrollment already exists and the device is not erased, so only the managed
+ * apps' items are carried out; the restore is not a device restore (no passcode reset, no S2). An
+ * app whose data came back and which is not installed waits, managed, for the MDM server to install
+ * it again (B2), so that U3 removes it with its data at unenrollment; installed apps (U2) stay. */
+int dev_restore_apply_enrollment_flow(ferry_device_t *dev, const ferry_plan_t *plan, const ferry_backup_facts_t *bf)
+{
+    for (size_t i = 0; i < plan->n_items; i++) {
+        const ferry_plan_item_t *it = &plan->items[i];
+        int back = it->d.outcome == FERRY_OUT_PLACEHOLDER || it->d.outcome == FERRY_OUT_RESTORED;
+        if (it->kind == FERRY_ITEM_APP_DATA && back && !ferry_device_find_app(dev, it->name)) {
+            int rc = make_placeholder(dev, bf, it->name);
+            if (rc)
+                return ferry_error_wrap(rc, "restore stopped at the app %s", it->name);
+        }
+    }
+    return 0;
+}
+
 /* ---- the whole plan ------------------------------------------------------------------------------ */
 
 /* S2: a restored enrollment checks in (TokenUpdate) at the first opportunity; without one there is

@@ -95,14 +95,22 @@ scn_restore() {
     run_ok idevicebackup2 -u "$1" restore --source "$3" --system --settings "${pw[@]}" "$2"
     grep -q "Restore Successful" "$TMP/out" || fail "restore onto $1: $(tail -3 "$TMP/out")"
 }
-# scn_restore_refused TARGET_UDID BACKUP_ROOT SOURCE_UDID [PASSWORD]: the device refuses the restore.
-scn_restore_refused() {
-    local pw=()
-    [ -n "${4:-}" ] && pw=(--password "$4")
-    run_ok idevicebackup2 -u "$1" restore --source "$3" --system --settings "${pw[@]}" "$2"
-    grep -q "Restore Successful" "$TMP/out" && fail "the restore onto $1 was not refused"
-    return 0
+# scn_restore_many BACKUP_ROOT SOURCE_UDID PASSWORD TARGET_UDID...: restores the backup onto every
+# target at once (one host process per device, as `ferry restore --jobs N` will); waits for all and
+# writes each target's exit status and output to $TMP/restore-<UDID>.{rc,out}. Returns 0.
+scn_restore_many() {
+    local root=$1 src=$2 pw=$3; shift 3
+    local pids=() u
+    for u in "$@"; do
+        ( set +e; timeout 180 idevicebackup2 -u "$u" restore --source "$src" --system --settings --password "$pw" "$root" \
+              >"$TMP/restore-$u.out" 2>&1; echo $? >"$TMP/restore-$u.rc" ) &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || true; done
 }
+# restore_ok UDID: the parallel restore onto UDID succeeded.
+restore_ok() { [ "$(cat "$TMP/restore-$1.rc")" = 0 ] && grep -q "Restore Successful" "$TMP/restore-$1.out"; }
+
 # wait_checkin DIR: the check-in that follows a restore has answered (bounded); prints its outcome.
 wait_checkin() {
     for _ in $(seq 1 300); do
