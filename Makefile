@@ -13,6 +13,9 @@ FUZZ_TARGETS = mbfile keybag plist manifest_db backup encrypted_file \
                usbmux lockdown afc devicelink profile mdm_server mdm_device
 MAKEFLAGS  += --no-print-directory
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+# tests at a time: twice the cores, because most integration tests wait on sockets, fsync and the
+# emulated devices rather than compute
+TEST_JOBS  ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) * 2 )))
 CMAKE_ARGS ?=
 
 # The Debian packages of DESIGN.md that this tree uses; python3 for the command-line tests; time and bc
@@ -46,11 +49,11 @@ build-asan: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 check-fast: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(TEST_JOBS)
 
 check-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(TEST_JOBS)
 
 # The libFuzzer build (fuzz/): clang, coverage + ASan + UBSan; only the fuzz targets are built.
 build-fuzz: deps
