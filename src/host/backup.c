@@ -88,7 +88,7 @@ int ferry_host_backup(const char *udid, const char *staging_root, const ferry_ho
     if (!rc)
         rc = host_check_cancel(opts, udid, "starting the backup");
     if (!rc)
-        rc = host_conn_start_mb2(&c);
+        rc = host_conn_start_mb2(&c, 1);
     plist_t o = NULL;
     if (!rc && bopts && bopts->full) {
         o = plist_new_dict();
@@ -100,7 +100,8 @@ int ferry_host_backup(const char *udid, const char *staging_root, const ferry_ho
     if (!rc) {
         stage(opts, udid, FERRY_HOST_STAGE_TRANSFER, res);
         host_dl_t dl = {.mb2 = c.mb2, .udid = udid, .root = staging_root, .opts = opts,
-                        .stage = FERRY_HOST_STAGE_TRANSFER, .res = res};
+                        .device_cancel = &c.device_cancel, .stage = FERRY_HOST_STAGE_TRANSFER, .res = res,
+                        .reserve = bopts && bopts->host_free_margin ? bopts->host_free_margin : 512ull << 20};
         rc = host_dl_run(&dl);
         free(dl.content);
     }

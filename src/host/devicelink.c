@@ -53,6 +53,15 @@ int host_dl_errno_code(int err)
     return err > 0 ? -err : -1;
 }
 
+/* Ctrl-C on the host, or the user canceling the sync on the device. */
+static int check_stop(host_dl_t *dl, const char *step)
+{
+    if (dl->device_cancel && *dl->device_cancel)
+        return ferry_error_set(FERRY_ECANCELED, "device %s: the sync was canceled on the device while %s", dl->udid,
+                               step);
+    return host_check_cancel(dl->opts, dl->udid, step);
+}
+
 /* Waiting with nothing received: 0 to keep waiting, or the error that ends the wait. */
 static int idle_check(host_dl_t *dl, uint64_t idle_since, uint64_t call_start, int *quick, const char *step)
 {
@@ -78,7 +87,7 @@ int host_dl_recv_exact(host_dl_t *dl, void *buf, size_t len, const char *step)
     int quick = 0;
     uint64_t idle_since = now_ms();
     while (got < len) {
-        int rc = host_check_cancel(dl->opts, dl->udid, step);
+        int rc = check_stop(dl, step);
         if (rc)
             return rc;
         size_t want = len - got > (1u << 20) ? (1u << 20) : len - got;
@@ -190,7 +199,7 @@ static int recv_message(host_dl_t *dl, plist_t *msg, char **name)
     uint64_t idle_since = now_ms();
     int quick = 0;
     for (;;) {
-        int rc = host_check_cancel(dl->opts, dl->udid, step);
+        int rc = check_stop(dl, step);
         if (rc)
             return rc;
         *msg = NULL;
@@ -219,7 +228,9 @@ static int free_space(host_dl_t *dl)
     struct statvfs sv;
     if (!dl->root || statvfs(dl->root, &sv) != 0)
         return host_dl_status(dl, -1, NULL, NULL);
-    plist_t n = plist_new_uint((uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize);
+    /* Keep the reserve back, so that the device stops (MBErrorDomain 105-like) before the disk fills. */
+    uint64_t avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+    plist_t n = plist_new_uint(avail > dl->reserve ? avail - dl->reserve : 0);
     int rc = host_dl_status(dl, 0, NULL, n);
     plist_free(n);
     return rc;

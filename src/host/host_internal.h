@@ -13,9 +13,11 @@
 #ifndef FERRY_HOST_INTERNAL_H
 #define FERRY_HOST_INTERNAL_H
 
+#include <libimobiledevice/afc.h>
 #include <libimobiledevice/libimobiledevice.h>
 #include <libimobiledevice/lockdown.h>
 #include <libimobiledevice/mobilebackup2.h>
+#include <libimobiledevice/notification_proxy.h>
 
 #include "ferry/host.h"
 
@@ -30,6 +32,12 @@ typedef struct {
     idevice_t dev;
     lockdownd_client_t ld;         /* NULL once mobilebackup2 is started */
     mobilebackup2_client_t mb2;
+    /* The sync session of backups and restores (synclock.c): notification_proxy and the AFC lock. */
+    np_client_t np;
+    afc_client_t afc;
+    uint64_t lock_handle;
+    int lock_open, locked;
+    volatile sig_atomic_t device_cancel; /* the user canceled the sync on the device */
 } host_conn_t;
 
 /* The deadline in force for opts (opts may be NULL). */
@@ -42,10 +50,20 @@ int host_check_cancel(const ferry_host_opts_t *opts, const char *udid, const cha
 int host_conn_open(const char *udid, const ferry_host_opts_t *opts, host_conn_t *c);
 /* Fills the device description from lockdownd (needs the session of host_conn_open). */
 int host_conn_describe(host_conn_t *c, ferry_host_device_t *out);
-/* Starts mobilebackup2 (with the escrow bag), ends the lockdownd session, and says Hello. */
-int host_conn_start_mb2(host_conn_t *c);
-/* Sends DLMessageDisconnect (through mobilebackup2_client_free) and releases everything. */
+/* Starts mobilebackup2 (with the escrow bag), ends the lockdownd session, and says Hello. With sync,
+ * also notification_proxy and AFC (started in the same session, as idevicebackup2 does), then takes
+ * the sync lock (host_sync_begin). */
+int host_conn_start_mb2(host_conn_t *c, int sync);
+/* Releases the sync lock, sends DLMessageDisconnect (through mobilebackup2_client_free) and releases
+ * everything. */
 void host_conn_close(host_conn_t *c);
+
+/* synclock.c: the iTunes sync session around a backup or restore: syncWillStart, the AFC lock on
+ * /com.apple.itunes.lock_sync (retried while the device says it would block), syncDidStart, and a
+ * watch for com.apple.itunes-client.syncCancelRequest, which sets c->device_cancel. */
+int host_sync_connect(host_conn_t *c, lockdownd_service_descriptor_t np_svc, lockdownd_service_descriptor_t afc_svc);
+int host_sync_begin(host_conn_t *c);
+void host_sync_end(host_conn_t *c);
 
 /* ---- the DeviceLink loop (devicelink*.c) -------------------------------------------------------- */
 
@@ -55,6 +73,8 @@ typedef struct {
     const char *root;              /* the backup root (holds <UDID>/); NULL: every file request fails */
     int read_only;                 /* restores: writes are refused with an error status */
     const ferry_host_opts_t *opts;
+    volatile sig_atomic_t *device_cancel; /* set when the user cancels on the device; may be NULL */
+    uint64_t reserve;              /* bytes GetFreeDiskSpace keeps back from the device */
     ferry_host_stage_t stage;      /* reported with progress */
     ferry_host_result_t *res;      /* counters and the device's final error; required */
     char *content;                 /* ProcessMessage Content, malloc'd, or NULL (caller frees) */

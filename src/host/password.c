@@ -62,7 +62,7 @@ int ferry_host_password(const char *udid, const char *old_pw, size_t old_len, co
     if (!rc)
         rc = precondition(&d, old_pw, new_pw);
     if (!rc)
-        rc = host_conn_start_mb2(&c);
+        rc = host_conn_start_mb2(&c, 0);
     if (!rc) {
         plist_t m = plist_new_dict();
         plist_dict_set_item(m, "TargetIdentifier", plist_new_string(c.udid));

@@ -94,7 +94,7 @@ int ferry_host_restore(const char *target_udid, const char *backup_root, const c
     host_conn_t c;
     if ((rc = host_conn_open(target_udid, opts, &c)))
         return rc;
-    rc = host_conn_start_mb2(&c);
+    rc = host_conn_start_mb2(&c, 1);
     if (!rc)
         rc = host_check_cancel(opts, target_udid, "starting the restore");
     if (!rc) {
@@ -107,7 +107,7 @@ int ferry_host_restore(const char *target_udid, const char *backup_root, const c
     }
     if (!rc) {
         host_dl_t dl = {.mb2 = c.mb2, .udid = target_udid, .root = backup_root, .read_only = 1, .opts = opts,
-                        .stage = FERRY_HOST_STAGE_TRANSFER, .res = res};
+                        .device_cancel = &c.device_cancel, .stage = FERRY_HOST_STAGE_TRANSFER, .res = res};
         rc = host_dl_run(&dl);
         free(dl.content);
     }
