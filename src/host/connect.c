@@ -178,36 +178,25 @@ int host_conn_start_mb2(host_conn_t *c, int sync)
     int rc = np && afc ? host_sync_connect(c, np, afc) : 0;
     lockdownd_service_descriptor_free(np);
     lockdownd_service_descriptor_free(afc);
-    mobilebackup2_error_t me = rc ? MOBILEBACKUP2_E_SUCCESS : mobilebackup2_client_new(c->dev, svc, &c->mb2);
+    c->wire.udid = c->udid;
+    c->wire.opts = c->opts;
+    c->wire.device_cancel = &c->device_cancel;
+    if (!rc)
+        rc = host_wire_open(&c->wire, c->dev, svc);
     lockdownd_service_descriptor_free(svc);
-    if (rc)
-        return rc;
-    if (me != MOBILEBACKUP2_E_SUCCESS) {
-        c->mb2 = NULL;
-        return ferry_error_set(me == MOBILEBACKUP2_E_BAD_VERSION ? FERRY_EUNSUPPORTED : FERRY_EIO,
-                               "device %s: cannot open the backup service (mobilebackup2 error %d)", c->udid, (int)me);
-    }
-    double local[2] = {2.0, 2.1}, remote = 0;
-    me = mobilebackup2_version_exchange(c->mb2, local, 2, &remote);
-    if (me == MOBILEBACKUP2_E_NO_COMMON_VERSION)
-        return ferry_error_set(FERRY_EUNSUPPORTED, "device %s speaks no mobilebackup2 version ferry knows (2.0, 2.1)",
-                               c->udid);
-    if (me != MOBILEBACKUP2_E_SUCCESS)
-        return ferry_error_set(FERRY_EIO, "device %s: the backup service did not answer Hello (mobilebackup2 error "
-                               "%d): reconnect the device and run again", c->udid, (int)me);
-    return c->np && c->afc ? host_sync_begin(c) : 0;
+    if (!rc && c->np && c->afc)
+        rc = host_sync_begin(c);
+    return rc;
 }
 
 void host_conn_close(host_conn_t *c)
 {
     host_sync_end(c);
-    if (c->mb2)
-        mobilebackup2_client_free(c->mb2);
+    host_wire_close(&c->wire);
     if (c->ld)
         lockdownd_client_free(c->ld);
     if (c->dev)
         idevice_free(c->dev);
-    c->mb2 = NULL;
     c->ld = NULL;
     c->dev = NULL;
 }

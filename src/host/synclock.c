@@ -9,6 +9,7 @@
  */
 #include "host_internal.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -76,17 +77,27 @@ int host_sync_begin(host_conn_t *c)
     return 0;
 }
 
+static void *free_np(void *np)
+{
+    np_client_free(np);
+    return NULL;
+}
+
 void host_sync_end(host_conn_t *c)
 {
+    int polite = !c->wire.dead; /* a frozen device would make each call below wait 30 s */
     if (c->np)
         np_set_notify_callback(c->np, NULL, NULL); /* stops the watching thread */
-    if (c->afc && c->locked)
+    if (polite && c->afc && c->locked)
         afc_file_lock(c->afc, c->lock_handle, AFC_LOCK_UN);
-    if (c->afc && c->lock_open)
+    if (polite && c->afc && c->lock_open)
         afc_file_close(c->afc, c->lock_handle);
-    if (c->np && c->locked)
+    if (polite && c->np && c->locked)
         np_post_notification(c->np, NP_SYNC_DID_FINISH);
-    if (c->np)
+    pthread_t t;
+    if (c->np && !polite && pthread_create(&t, NULL, free_np, c->np) == 0)
+        pthread_detach(t); /* np_client_free waits for the device's ProxyDeath: not on our time */
+    else if (c->np)
         np_client_free(c->np);
     if (c->afc)
         afc_client_free(c->afc);

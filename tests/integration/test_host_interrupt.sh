@@ -74,6 +74,22 @@ grep -q "canceled on the device" "$TMP/run.err" || fail "device cancel message: 
 [ "$(staging_count "$R")" = 0 ] || fail "the canceled backup left its staging folder"
 server_alive
 
+# the device stops answering (the emulator frozen): the deadline ends the backup with exit code 7
+"$FERRY" backup -u "$U" --repo "$R" --full --timeout 3 --json >"$TMP/run.json" 2>"$TMP/run.err" &
+pid=$!
+wait_files "$TMP/run.json" 20 "$pid" || fail "the backup ended early"
+kill -STOP "$SERVER_PID"
+for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && { kill -CONT "$SERVER_PID"; fail "the backup still waits 30 s after the device froze (deadline 3 s)"; }
+kill -CONT "$SERVER_PID"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" = 7 ] || fail "frozen device: exit code $rc ($(cat "$TMP/run.err"))"
+grep -q "device $U: no answer for 3 s" "$TMP/run.err" || fail "deadline message: $(cat "$TMP/run.err")"
+[ "$(nsnap "$R" "$U")" = 2 ] || fail "a snapshot appeared after the deadline"
+[ "$(staging_count "$R")" = 0 ] || fail "the timed-out backup left its staging folder"
+server_alive
+
 # the device vanishes mid-backup: a clear error within the deadline, no snapshot
 "$FERRY" backup -u "$U" --repo "$R" --full --timeout 10 --json >"$TMP/run.json" 2>"$TMP/run.err" &
 pid=$!
