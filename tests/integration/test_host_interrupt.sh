@@ -51,7 +51,7 @@ grep -q "0 problems" "$TMP/out" || fail "the new snapshot does not verify"
 # Ctrl-C: exit code 130, nothing committed, its staging folder removed
 "$FERRY" backup -u "$U" --repo "$R" --full --json >"$TMP/run.json" 2>"$TMP/run.err" &
 pid=$!
-wait_files "$TMP/run.json" 20 "$pid" || fail "the backup ended early"
+wait_files "$TMP/run.json" 20 "$pid" || fail "the backup ended early: $(cat "$TMP/run.err") $(tail -1 "$TMP/run.json")"
 kill -INT "$pid"
 rc=0
 wait "$pid" || rc=$?
@@ -64,7 +64,7 @@ grep -q "canceled" "$TMP/run.err" || fail "SIGINT message: $(cat "$TMP/run.err")
 [ -f "$TMP/mux.sock.d/$U/media/com.apple.itunes.lock_sync" ] || fail "ferry did not take the AFC sync lock"
 "$FERRY" backup -u "$U" --repo "$R" --full --json >"$TMP/run.json" 2>"$TMP/run.err" &
 pid=$!
-wait_files "$TMP/run.json" 20 "$pid" || fail "the backup ended early"
+wait_files "$TMP/run.json" 20 "$pid" || fail "the backup ended early: $(cat "$TMP/run.err") $(tail -1 "$TMP/run.json")"
 kill -USR1 "$SERVER_PID"
 rc=0
 wait "$pid" || rc=$?
@@ -74,18 +74,19 @@ grep -q "canceled on the device" "$TMP/run.err" || fail "device cancel message: 
 [ "$(staging_count "$R")" = 0 ] || fail "the canceled backup left its staging folder"
 server_alive
 
-# the device stops answering (the emulator frozen): the deadline ends the backup with exit code 7
-"$FERRY" backup -u "$U" --repo "$R" --full --timeout 3 --json >"$TMP/run.json" 2>"$TMP/run.err" &
+# the device stops answering (the emulator frozen): the deadline (10 s: the emulator under ASan needs
+# a few seconds to prepare its backup) ends the backup with exit code 7
+"$FERRY" backup -u "$U" --repo "$R" --full --timeout 10 --json >"$TMP/run.json" 2>"$TMP/run.err" &
 pid=$!
-wait_files "$TMP/run.json" 20 "$pid" || fail "the backup ended early"
+wait_files "$TMP/run.json" 20 "$pid" || fail "the backup ended early: $(cat "$TMP/run.err") $(tail -1 "$TMP/run.json")"
 kill -STOP "$SERVER_PID"
 for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$pid" 2>/dev/null && { kill -CONT "$SERVER_PID"; fail "the backup still waits 30 s after the device froze (deadline 3 s)"; }
+kill -0 "$pid" 2>/dev/null && { kill -CONT "$SERVER_PID"; fail "the backup still waits 30 s after the device froze (deadline 10 s)"; }
 kill -CONT "$SERVER_PID"
 rc=0
 wait "$pid" || rc=$?
 [ "$rc" = 7 ] || fail "frozen device: exit code $rc ($(cat "$TMP/run.err"))"
-grep -q "device $U: no answer for 3 s" "$TMP/run.err" || fail "deadline message: $(cat "$TMP/run.err")"
+grep -q "device $U: no answer for 10 s" "$TMP/run.err" || fail "deadline message: $(cat "$TMP/run.err")"
 [ "$(nsnap "$R" "$U")" = 2 ] || fail "a snapshot appeared after the deadline"
 [ "$(staging_count "$R")" = 0 ] || fail "the timed-out backup left its staging folder"
 server_alive
@@ -93,7 +94,7 @@ server_alive
 # the device vanishes mid-backup: a clear error within the deadline, no snapshot
 "$FERRY" backup -u "$U" --repo "$R" --full --timeout 10 --json >"$TMP/run.json" 2>"$TMP/run.err" &
 pid=$!
-wait_files "$TMP/run.json" 20 "$pid" || fail "the backup ended early"
+wait_files "$TMP/run.json" 20 "$pid" || fail "the backup ended early: $(cat "$TMP/run.err") $(tail -1 "$TMP/run.json")"
 kill -9 "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=
