@@ -26,9 +26,9 @@ files_seen() {
     echo "${n:-0}"
 }
 
-# wait_files FILE N PID: waits (bounded) until the backup writing FILE reported N files, or exited.
+# wait_files FILE N PID: waits (bounded, 60 s) until the backup writing FILE reported N files, or exited.
 wait_files() {
-    for _ in $(seq 1 600); do
+    for _ in $(seq 1 3000); do
         [ "$(files_seen "$1")" -ge "$2" ] && return 0
         kill -0 "$3" 2>/dev/null || return 1
         sleep 0.02
