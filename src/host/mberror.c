@@ -14,7 +14,7 @@ const char *ferry_host_mberror_message(int code) {
     case 4: return "the device's backup service is busy with another backup or restore";
     case 10: return "the backup is corrupt or incomplete";
     case 11: return "the device was interrupted (disconnected or locked during the transfer)";
-    case 105: return "not enough free space on the device for this restore; free space on the device and retry";
+    case 105: return "not enough free space (on this computer for a backup, on the device for a restore); free space and retry";
     case 205: return "the device's backup service refused the request";
     case 207: return "wrong backup password";
     case 208: return "the backup password cannot be changed while a profile requires encrypted backups";

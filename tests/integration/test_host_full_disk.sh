@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_host_full_disk.sh: a full disk during a backup (Hardening issue). The repository lives on a
-# 1 GiB tmpfs of its own. A small device is backed up; then, as soon as a bigger device's backup
+# 1.5 GiB tmpfs of its own (ferry keeps 512 MiB of it back from what it tells the device is free). A small device is backed up; then, as soon as a bigger device's backup
 # (640 MiB) has received its first file, another process takes all the free space. The backup must end with a clear message (no space, naming the device),
 # leave no snapshot and no staging folder, and the previous snapshot must still verify. With less
 # than the margin free, the preflight refuses before any transfer; once space is back the same backup
@@ -10,7 +10,7 @@
 need_tools python3 fallocate
 FS="$TMP/fs"
 mkdir "$FS"
-if ! mount -t tmpfs -o size=1G,mode=0700 tmpfs "$FS" 2>/dev/null; then
+if ! mount -t tmpfs -o size=1536M,mode=0700 tmpfs "$FS" 2>/dev/null; then
     echo "SKIP: cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)"
     exit 77
 fi
@@ -42,7 +42,7 @@ for _ in $(seq 1 1200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "the backup still runs 120 s after the disk filled up"
 wait "$pid" || rc=$?
 [ "$rc" != 0 ] || fail "the backup succeeded on a full disk"
-grep -Eiq "no space|space left" "$TMP/run.err" "$TMP/run.json" || fail "the message does not say the disk is full (exit $rc): $(cat "$TMP/run.err") $(tail -c 600 "$TMP/run.json")"
+grep -Eiq "no space|space left" "$TMP/run.err" "$TMP/run.json" || fail "the message does not say the disk is full (exit $rc): $(cat "$TMP/run.err") $(tail -c 900 "$TMP/run.json")"
 grep -v warning "$TMP/run.err" | grep -q "$UB" || fail "the message does not name the device: $(cat "$TMP/run.err")"
 echo "full disk: exit $rc: $(grep -v warning "$TMP/run.err" | head -1)"
 [ "$(nsnap "$R" "$UB")" = 0 ] || fail "a snapshot of the big device appeared"
