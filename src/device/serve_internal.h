@@ -1,5 +1,5 @@
 /*
- * serve_internal.h: what the files of the emulated device's protocol stack share (serve.c,
+ * serve_internal.h: what the files of the emulated device's protocol stack share (serve.c, serve_mem.c,
  * usbmux_server.c, service_conn.c, tls.c, lockdown_server.c, notification_proxy.c,
  * installation_proxy.c, afc_server.c, devicelink.c, mobilebackup2.c, mb2_*.c). Not a public header: the public entry point is ferry_device_serve()
  * in include/ferry/device.h. The wire formats are those of spec/device-protocol.md; section numbers
