@@ -172,5 +172,12 @@ typedef struct {
 int cli_backup_facts_read(ferry_backup_t *b, cli_backup_facts_t *out);
 void cli_backup_facts_free(cli_backup_facts_t *h);
 
+/* ---- the assignment service (assignment.c) ------------------------------------------------------ */
+
+/* Asks the device-assignment service at url about t's serial number: an ADE profile means the device
+ * is registered and assigned (t->registered_in_abm, t->assignment); none means not assigned. With
+ * only_if_registered, a target not known as registered is left unassigned without asking. */
+int cli_target_assignment(const char *url, ferry_device_facts_t *t, int only_if_registered);
+
 /* `ferry restore` (cmd_restore.c). */
 int cmd_restore(int argc, char **argv);

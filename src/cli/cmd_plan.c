@@ -175,33 +175,6 @@ static int restore_from_device(plan_args_t *a, const ferry_device_facts_t *targe
     return ec;
 }
 
-/* --assignment-url: the target's assignment as the device-assignment service answers it, instead of
- * what the device directory implies (a fresh registered device has no configuration yet, yet the
- * service may hold an ADE profile for it: D2; V1 reads do_not_use_profile_from_backup from there). */
-static int target_assignment(const char *url, ferry_device_facts_t *t)
-{
-    if (!t->registered_in_abm) {
-        t->assignment.assigned = 0;
-        return 0;
-    }
-    ferry_mdm_ade_profile_t p;
-    ferry_mdm_ade_profile_init(&p);
-    int rc = ferry_mdm_client_fetch_ade_profile(url, t->serial, NULL, &p);
-    if (rc == FERRY_ENOTFOUND) {
-        ferry_error_clear();
-        t->assignment.assigned = 0;
-        return 0;
-    }
-    if (rc == 0) {
-        t->assignment.assigned = 1;
-        t->assignment.is_supervised = p.is_supervised;
-        t->assignment.is_multi_user = p.is_multi_user;
-        t->assignment.do_not_use_profile_from_backup = p.do_not_use_profile_from_backup;
-    }
-    ferry_mdm_ade_profile_clear(&p);
-    return rc;
-}
-
 static int restore_from_backup(const char *dir, plan_args_t *a, const ferry_device_facts_t *target)
 {
     ferry_backup_t *b = NULL;
@@ -236,7 +209,7 @@ static int plan_restore(int argc, char **argv, plan_args_t *a)
     int rc = load_facts(a->to, &to, &tf);
     if (rc)
         return cli_fail(rc);
-    if (a->assignment_url && (rc = target_assignment(a->assignment_url, &tf)) != 0) {
+    if (a->assignment_url && (rc = cli_target_assignment(a->assignment_url, &tf, 1)) != 0) {
         ferry_device_facts_free(&tf);
         ferry_device_free(to);
         return cli_fail(rc);
