@@ -141,7 +141,7 @@ for it in p["items"]:
 step "What the restore will keep, drop or re-enroll, and why (rule IDs)" plan_restore
 restore_new() {
     local rc=0
-    "$FERRY" restore "$SNAP" --repo "$LAB/repo" --to "$U_NEW" --yes --system --settings \
+    "$FERRY" restore "$SNAP" --repo "$LAB/repo" --to "$U_NEW" --yes --system --settings --assignment-url "$BASE" \
         --password-file "$LAB/backup-password" --json >"$OUT/restore.json" 2>"$OUT/restore.log" || rc=$?
     python3 -c 'import json,sys
 r=[json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]

@@ -25,6 +25,7 @@
 enum {
     OPT_TO = 1200, OPT_LATEST, OPT_BACKUP, OPT_YES, OPT_FORCE, OPT_JOBS, OPT_REPO, OPT_SYSTEM,
     OPT_SETTINGS, OPT_REMOVE, OPT_SKIP, OPT_TIMEOUT, OPT_AS, OPT_RETRIES,
+    OPT_ASSIGNMENT_URL,
 };
 
 static const char USAGE[] =
@@ -49,6 +50,8 @@ static const char USAGE[] =
     "  --timeout S       deadline of every wait on a device (default 30 s); a device gets 4 x S\n"
     "                    (at least 120 s) to come back after its restore\n"
     "  --retries N       further attempts after a transient failure (default 2)\n"
+    "  --assignment-url URL  ask this device-assignment service which targets are assigned in\n"
+    "                    Apple Business Manager: they enroll again after the restore (D2, V1)\n"
     "Exit codes: 0 every device restored as planned, 1 a device failed, 2 usage, 3 wrong password,\n"
     "4 a device does not match its plan, 5 a plan is refused (nothing was restored). docs/cli.md.\n"
     "Password of an encrypted backup:\n" CLI_BACKUP_OPTIONS_HELP;
@@ -61,6 +64,7 @@ typedef struct {
     int yes, json, jobs, timeout_s, retries;
     ferry_restore_options_t ro;
     ferry_host_restore_opts_t hro;
+    const char *assignment_url; /* --assignment-url: D2 and V1 in the plans */
 } args_t;
 
 static volatile sig_atomic_t canceled;
@@ -119,6 +123,7 @@ static int parse_opt(args_t *a, int opt, const char *arg)
     case OPT_SKIP: return skip_list(arg, &a->ro.skip_categories);
     case OPT_TIMEOUT: return int_arg("--timeout", arg, 1, 86400, &a->timeout_s);
     case OPT_RETRIES: return int_arg("--retries", arg, 0, 10, &a->retries);
+    case OPT_ASSIGNMENT_URL: a->assignment_url = arg; return 0;
     case OPT_AS:
         if (ferry_policy_host_parse(arg, &a->ro.host))
             return cli_usage_error("restore", "--as is finder or configurator, not '%s'", arg);
@@ -139,6 +144,7 @@ static int parse(int argc, char **argv, args_t *a)
         {"settings", no_argument, NULL, OPT_SETTINGS},   {"remove", no_argument, NULL, OPT_REMOVE},
         {"skip", required_argument, NULL, OPT_SKIP},     {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"as", required_argument, NULL, OPT_AS},         {"retries", required_argument, NULL, OPT_RETRIES},
+        {"assignment-url", required_argument, NULL, OPT_ASSIGNMENT_URL},
         CLI_BACKUP_LONGOPTS, {0}};
     int opt, h;
     optind = 0;
@@ -200,6 +206,9 @@ static int plan_targets(restore_run_t *run, const args_t *a, const restore_sourc
             return rc == FERRY_EINVAL ? EXIT_USAGE : EXIT_FAILURE_GENERIC;
         }
         t->have_before = 1;
+        if (a->assignment_url && (rc = cli_target_assignment(a->assignment_url, &t->before, 0)) != 0)
+            return cli_fail(ferry_error_wrap(rc, "device %s: cannot ask the assignment service %s", t->udid,
+                                             a->assignment_url));
         ferry_restore_options_t ro = a->ro;
         ro.mdm = FERRY_MDM_BOTH; /* the server answers after the restore: both branches */
         if ((rc = ferry_policy_restore_plan(&src->facts.facts, &t->before, &ro, &t->plan)) != 0)
