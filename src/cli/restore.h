@@ -61,8 +61,8 @@ typedef struct {
 
 /* Restores every target, at most run->jobs at once; each target's outcome lands in its struct. */
 void restore_queue_run(restore_run_t *run);
-/* 1 when a failure is worth another attempt: timeouts, I/O drops, the device busy (4) or interrupted
- * (11); never a refusal, a wrong password, no space, Find My or Setup Assistant (207, 105, 211, 212). */
+/* 1 when a failure is worth another attempt: timeouts, I/O drops, a device gone for a moment, the
+ * device busy (4) or interrupted (11); never a refusal, a wrong password, no space, Find My or Setup Assistant (207, 105, 211, 212). */
 int restore_is_transient(int rc, int device_error);
 
 /* Compares t->plan with t->after (sets t->checks and t->mismatches). */

@@ -28,7 +28,8 @@ int restore_is_transient(int rc, int device_error)
     case 0: break;
     default: return 0; /* 207, 105, 211, 212 and every other answer of the device */
     }
-    return rc == FERRY_ETIMEOUT || rc == FERRY_EIO;
+    /* ENOTFOUND: the device was read before the transfer, so it is reconnecting (a cable, a reboot). */
+    return rc == FERRY_ETIMEOUT || rc == FERRY_EIO || rc == FERRY_ENOTFOUND;
 }
 
 static int64_t now_ms(void)
