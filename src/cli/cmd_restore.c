@@ -307,6 +307,9 @@ static int run_restore(const args_t *a, restore_source_t *src)
     for (size_t i = 0; i < a->n_to; i++)
         snprintf(run.targets[i].udid, sizeof run.targets[i].udid, "%s", a->to[i]);
     int ec = plan_targets(&run, a, src);
+    if (!ec && a->ro.skip_categories)
+        fprintf(stderr, "ferry restore: warning: --skip changes the plan only: the transfer does not tell the device "
+                        "yet, so it restores those categories too (docs/cli.md, known limits)\n");
     if (!ec && !a->yes)
         ec = confirm(&run);
     if (!ec) {

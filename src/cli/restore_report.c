@@ -128,13 +128,13 @@ static void text_target(const restore_target_t *t, FILE *out)
         fprintf(out, "  could not read the device back: %s\n", t->error);
         return;
     }
-    fprintf(out, "  %-26s %-40s %-22s %s\n", "KIND", "ITEM", "PREDICTED", "ACTUAL");
+    fprintf(out, "  %-26s %-40s %-34s %s\n", "KIND", "ITEM", "PREDICTED", "ACTUAL");
     for (size_t i = 0; i < t->plan.n_items; i++) {
         const ferry_plan_item_t *it = &t->plan.items[i];
         char pred[64];
         snprintf(pred, sizeof pred, "%s%s%s", ferry_policy_outcome_name(it->d.outcome),
                  it->has_if_rejected ? "|" : "", it->has_if_rejected ? ferry_policy_outcome_name(it->if_rejected.outcome) : "");
-        fprintf(out, "  %-26s %-40s %-22s %s\n", ferry_policy_item_kind_name(it->kind), it->name[0] ? it->name : "-",
+        fprintf(out, "  %-26s %-40s %-34s %s\n", ferry_policy_item_kind_name(it->kind), it->name[0] ? it->name : "-",
                 pred, restore_check_name(t->checks[i]));
     }
 }
