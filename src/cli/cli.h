@@ -16,6 +16,9 @@ enum {
     EXIT_PASSWORD = 3,        /* wrong or missing password */
     EXIT_INTEGRITY = 4,       /* verify found problems, or some entries were refused */
     EXIT_REFUSED = 5,         /* the rules refuse: a plan's verdict is refused (RULES.md B4-B6, R3-R5) */
+    EXIT_DEVICE = 6,          /* the device refused or reported an error (MBErrorDomain), or is not ready */
+    EXIT_TIMEOUT = 7,         /* a device did not answer before its deadline */
+    EXIT_CANCELED = 130,      /* stopped by Ctrl-C (SIGINT) */
 };
 
 typedef int (*cli_cmd_fn)(int argc, char **argv);
@@ -45,9 +48,14 @@ int cmd_plan(int argc, char **argv);
 int cmd_snapshots(int argc, char **argv); /* cmd_repo.c, also `ferry snapshot` */
 int cmd_prune(int argc, char **argv);     /* cmd_repo.c */
 int cmd_export(int argc, char **argv);    /* cmd_export.c */
+int cmd_devices(int argc, char **argv);   /* cmd_devices.c */
+int cmd_backup(int argc, char **argv);    /* cmd_backup.c */
+int cmd_password(int argc, char **argv);  /* cmd_password.c */
 
 /* Maps a FERRY_E* code to an exit code, printing "ferry: <message>" on stderr. */
 int cli_fail(int ferry_code);
+/* The same mapping without printing. */
+int cli_exit_code(int ferry_code);
 /* Prints "ferry <cmd>: <message>" and returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -135,3 +143,32 @@ void cli_backup_facts_free(cli_backup_facts_t *h);
 
 /* `ferry restore` (cmd_restore.c). */
 int cmd_restore(int argc, char **argv);
+
+/* ---- secrets (secret.c) ----------------------------------------------------------------------- */
+
+/* Reads one password from file (first line), else fd (>= 0), else the environment variable env, else
+ * a prompt on the terminal (echo off). *pw is malloc'd; wipe it with ferry_wipe and free it. */
+int cli_secret_read(const char *file, int fd, const char *env, const char *prompt, char **pw, size_t *len);
+
+/* ---- progress (progress.c): shared by backup and restore ----------------------------------------
+ * With json, every event is one JSON line on stdout: {"event":"progress","udid","stage","files",
+ * "bytes","bytesTotal","percent"} (at most 10 per second and device, plus every stage change) and
+ * {"event":NAME,"udid","message"} from cli_progress_event. Without json, a bar per device on stderr
+ * when stderr is a terminal (stage, files, bytes, rate, ETA), nothing otherwise. Thread-safe: one
+ * cli_progress_t serves every device of a command. The command prints its own final result object. */
+#include "ferry/host.h"
+
+typedef struct cli_progress cli_progress_t;
+
+cli_progress_t *cli_progress_new(int json);
+/* A ferry_host_progress_fn: pass cli_progress_host and the cli_progress_t as its ctx. */
+void cli_progress_host(const ferry_host_progress_t *p, void *ctx);
+/* A one-off event ("start", "done", "error", ...); message may be NULL. */
+void cli_progress_event(cli_progress_t *pr, const char *event, const char *udid, const char *message);
+/* Serialises other output with the progress lines (hold it while printing a result). */
+void cli_progress_lock(cli_progress_t *pr);
+void cli_progress_unlock(cli_progress_t *pr);
+/* Ends the bars (a final newline on a terminal) and frees. NULL is fine. */
+void cli_progress_free(cli_progress_t *pr);
+/* "transfer", "commit", ... */
+const char *cli_progress_stage_name(ferry_host_stage_t s);

@@ -50,7 +50,8 @@ static const char USAGE[] =
     "                    (at least 120 s) to come back after its restore\n"
     "  --retries N       further attempts after a transient failure (default 2)\n"
     "Exit codes: 0 every device restored as planned, 1 a device failed, 2 usage, 3 wrong password,\n"
-    "4 a device does not match its plan, 5 a plan is refused (nothing was restored). docs/cli.md.\n"
+    "4 a device does not match its plan, 5 a plan is refused (nothing was restored), 6 a device\n"
+    "refused (MBErrorDomain), 7 a device did not answer in time, 130 Ctrl-C. docs/cli.md.\n"
     "Password of an encrypted backup:\n" CLI_BACKUP_OPTIONS_HELP;
 
 typedef struct {
@@ -181,7 +182,7 @@ static void print_plan(restore_run_t *run, const restore_target_t *t)
             if (s[i] != '\n')
                 s[k++] = s[i];
         s[k] = 0;
-        restore_event(run, "plan", t->udid, "\"plan\": %s", s);
+        restore_event(run, "plan", t->udid, "\"plan\":%s", s);
     } else {
         printf("Restore plan for %s:\n%s%s", t->udid, s, *s && s[strlen(s) - 1] == '\n' ? "" : "\n");
     }
@@ -240,19 +241,33 @@ static int confirm(const restore_run_t *run)
     return EXIT_REFUSED;
 }
 
+/* One code for the whole run: the most telling failure wins (password, then a device's own answer,
+ * then a deadline, then anything else), and a mismatch only when every device was restored. */
 static int exit_code(const restore_run_t *run)
 {
-    int ec = EXIT_OK;
+    int password = 0, device = 0, timeout = 0, other = 0, mismatch = 0;
     for (size_t i = 0; i < run->n_targets; i++) {
         const restore_target_t *t = &run->targets[i];
-        if (!t->restored && (t->res.device_error == 207 || t->rc == FERRY_EPASSWORD))
-            return EXIT_PASSWORD;
-        if (!t->restored || !t->have_after)
-            ec = EXIT_FAILURE_GENERIC;
-        else if (t->mismatches && ec == EXIT_OK)
-            ec = EXIT_INTEGRITY;
+        if (!t->restored) {
+            password |= t->res.device_error == 207 || t->rc == FERRY_EPASSWORD;
+            device |= t->res.device_error != 0 || t->rc == FERRY_EDEVICE || t->rc == FERRY_ENOSPC;
+            timeout |= t->rc == FERRY_ETIMEOUT;
+            other = 1;
+        } else if (!t->have_after) {
+            other = 1;
+        } else if (t->mismatches) {
+            mismatch = 1;
+        }
     }
-    return ec;
+    if (password)
+        return EXIT_PASSWORD;
+    if (device)
+        return EXIT_DEVICE;
+    if (timeout)
+        return EXIT_TIMEOUT;
+    if (other)
+        return EXIT_FAILURE_GENERIC;
+    return mismatch ? EXIT_INTEGRITY : EXIT_OK;
 }
 
 static void run_free(restore_run_t *run)
@@ -268,6 +283,8 @@ static void run_free(restore_run_t *run)
         free(t->checks);
     }
     free(run->targets);
+    cli_progress_free(run->progress);
+    run->progress = NULL;
     pthread_mutex_destroy(&run->lock);
 }
 
@@ -300,7 +317,8 @@ static int run_restore(const args_t *a, restore_source_t *src)
     run.json = a->json;
     run.n_targets = a->n_to;
     run.targets = calloc(a->n_to, sizeof *run.targets);
-    if (!run.targets) {
+    run.progress = cli_progress_new(a->json);
+    if (!run.targets || !run.progress) {
         run_free(&run);
         return cli_fail(ferry_error_set(FERRY_ENOMEM, "out of memory"));
     }
@@ -315,11 +333,13 @@ static int run_restore(const args_t *a, restore_source_t *src)
     if (!ec) {
         install_signals();
         restore_queue_run(&run);
+        cli_progress_free(run.progress); /* ends the bars before the report */
+        run.progress = NULL;
         if (a->json)
             restore_report_json(&run, stdout);
         else
             restore_report_text(&run, stdout);
-        ec = canceled ? EXIT_FAILURE_GENERIC : exit_code(&run);
+        ec = canceled ? EXIT_CANCELED : exit_code(&run);
     }
     run_free(&run);
     return ec;

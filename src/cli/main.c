@@ -24,6 +24,9 @@ static const cli_command_t commands[] = {
     {"prune", cmd_prune, "remove all but the newest snapshots of each device"},
     {"export", cmd_export, "write a repository snapshot as a Finder-layout backup folder"},
     {"restore", cmd_restore, "restore a snapshot onto attached devices, with the plan and a report"},
+    {"devices", cmd_devices, "list the attached devices (USB, usbmuxd) and their backup settings"},
+    {"backup", cmd_backup, "back up devices into the repository (incremental snapshots)"},
+    {"password", cmd_password, "set, change or remove a device's backup password"},
     {NULL, NULL, NULL},
 };
 
@@ -35,18 +38,27 @@ static void usage(FILE *out)
     fprintf(out, "\nRun `ferry <command> --help` for a command's options. See docs/cli.md.\n");
 }
 
+int cli_exit_code(int code)
+{
+    switch (code) {
+    case FERRY_OK: return EXIT_OK;
+    case FERRY_EPASSWORD: return EXIT_PASSWORD;
+    case FERRY_EINTEGRITY:
+    case FERRY_EUNSAFE: return EXIT_INTEGRITY;
+    case FERRY_EINVAL: return EXIT_USAGE;
+    case FERRY_EDEVICE: return EXIT_DEVICE;
+    case FERRY_ETIMEOUT: return EXIT_TIMEOUT;
+    case FERRY_ECANCELED: return EXIT_CANCELED;
+    default: return EXIT_FAILURE_GENERIC;
+    }
+}
+
 int cli_fail(int code)
 {
     fprintf(stderr, "ferry: %s\n", ferry_error_last()[0] ? ferry_error_last() : ferry_error_name(code));
     if (code == FERRY_ELIMIT)
         fprintf(stderr, "ferry: if you trust this backup, raise the cap with --kdf-max-iterations N\n");
-    switch (code) {
-    case FERRY_EPASSWORD: return EXIT_PASSWORD;
-    case FERRY_EINTEGRITY:
-    case FERRY_EUNSAFE: return EXIT_INTEGRITY;
-    case FERRY_EINVAL: return EXIT_USAGE;
-    default: return EXIT_FAILURE_GENERIC;
-    }
+    return cli_exit_code(code);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

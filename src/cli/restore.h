@@ -53,8 +53,9 @@ typedef struct {
     /* the targets */
     restore_target_t *targets;
     size_t n_targets;
+    struct cli_progress *progress;   /* bars or JSON progress events (progress.c); also serialises output */
     /* shared by the workers */
-    pthread_mutex_t lock;            /* guards next, the output stream and events */
+    pthread_mutex_t lock;            /* guards next */
     size_t next;
     volatile sig_atomic_t *cancel;
 } restore_run_t;
@@ -71,7 +72,7 @@ int restore_report_compare(restore_target_t *t);
 void restore_report_text(const restore_run_t *run, FILE *out);
 void restore_report_json(const restore_run_t *run, FILE *out);
 /* A JSON-lines event {"event": name, "udid": udid, ...extra}: extra is "" or `"key": value, ...`
- * already encoded. Locks run->lock. */
+ * already encoded. Written under the progress lock, so that lines never interleave. */
 void restore_event(restore_run_t *run, const char *name, const char *udid, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* s as the inside of a JSON string (quotes, backslashes and control characters escaped), cut to fit. */

@@ -51,39 +51,6 @@ static int pause_ms(restore_run_t *run, int ms)
     return run->cancel && *run->cancel;
 }
 
-typedef struct {
-    restore_run_t *run;
-    restore_target_t *t;
-    int stage;
-    uint64_t last_files;
-} progress_ctx_t;
-
-static const char *stage_name(ferry_host_stage_t s)
-{
-    static const char *names[] = {"preflight", "connect", "transfer", "commit", "verify", "done"};
-    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
-}
-
-/* Events at each stage change and every 100 files: enough to follow a device, few enough for 8. */
-static void on_progress(const ferry_host_progress_t *p, void *vctx)
-{
-    progress_ctx_t *c = vctx;
-    if ((int)p->stage == c->stage && p->files_done < c->last_files + 100)
-        return;
-    c->stage = (int)p->stage;
-    c->last_files = p->files_done;
-    if (!c->run->json) {
-        pthread_mutex_lock(&c->run->lock);
-        fprintf(stderr, "%s: %s, %llu files, %llu bytes\n", c->t->udid, stage_name(p->stage),
-                (unsigned long long)p->files_done, (unsigned long long)p->bytes_done);
-        pthread_mutex_unlock(&c->run->lock);
-        return;
-    }
-    restore_event(c->run, "progress", c->t->udid, "\"stage\": \"%s\", \"files\": %llu, \"bytes\": %llu, "
-                  "\"bytes_total\": %llu", stage_name(p->stage), (unsigned long long)p->files_done,
-                  (unsigned long long)p->bytes_done, (unsigned long long)p->bytes_total);
-}
-
 static void note_failure(restore_run_t *run, restore_target_t *t, int rc)
 {
     const char *m = ferry_error_last();
@@ -100,10 +67,9 @@ static void note_failure(restore_run_t *run, restore_target_t *t, int rc)
 
 static void transfer(restore_run_t *run, restore_target_t *t)
 {
-    progress_ctx_t pc = {.run = run, .t = t, .stage = -1};
     ferry_host_opts_t opts = run->hopts;
-    opts.progress = on_progress;
-    opts.progress_ctx = &pc;
+    opts.progress = cli_progress_host;
+    opts.progress_ctx = run->progress;
     opts.cancel = run->cancel;
     int delay = BACKOFF_FIRST_MS;
     for (int attempt = 1; attempt <= 1 + run->retries; attempt++) {
@@ -122,11 +88,11 @@ static void transfer(restore_run_t *run, restore_target_t *t)
             return;
         char esc[600];
         restore_json_escape(t->error, esc, sizeof esc);
-        restore_event(run, "retry", t->udid, "\"attempt\": %d, \"delay_ms\": %d, \"error\": \"%s\"", attempt, delay, esc);
+        restore_event(run, "retry", t->udid, "\"attempt\":%d,\"delayMs\":%d,\"error\":\"%s\"", attempt, delay, esc);
         if (!run->json) {
-            pthread_mutex_lock(&run->lock);
+            cli_progress_lock(run->progress);
             fprintf(stderr, "%s: %s; trying again in %d s\n", t->udid, t->error, delay / 1000);
-            pthread_mutex_unlock(&run->lock);
+            cli_progress_unlock(run->progress);
         }
         if (pause_ms(run, delay))
             return;
@@ -158,15 +124,15 @@ static void read_back(restore_run_t *run, restore_target_t *t)
 
 static void restore_one(restore_run_t *run, restore_target_t *t)
 {
-    restore_event(run, "start", t->udid, "\"items\": %zu", t->plan.n_items);
+    restore_event(run, "start", t->udid, "\"items\":%zu", t->plan.n_items);
     transfer(run, t);
     if (t->restored)
         read_back(run, t);
     char esc[600];
     restore_json_escape(t->error, esc, sizeof esc);
-    restore_event(run, "done", t->udid, "\"restored\": %s, \"attempts\": %d, \"device_error\": %d, "
-                  "\"mismatches\": %zu, \"error\": \"%s\"", t->restored ? "true" : "false", t->attempts,
-                  t->res.device_error, t->mismatches, esc);
+    restore_event(run, "done", t->udid, "\"restored\":%s,\"attempts\":%d,\"deviceError\":%d,"
+                  "\"mismatches\":%zu,\"error\":%s%s%s", t->restored ? "true" : "false", t->attempts,
+                  t->res.device_error, t->mismatches, esc[0] ? "\"" : "null", esc, esc[0] ? "\"" : "");
 }
 
 static void *worker(void *arg)

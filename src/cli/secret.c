@@ -50,15 +50,15 @@ static int read_secret_line(int fd, char **out, size_t *len, const char *what)
     return 0;
 }
 
-static int prompt_terminal(char **out, size_t *len)
+static int prompt_terminal(const char *prompt, const char *envname, char **out, size_t *len)
 {
     int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
     if (fd < 0 || !isatty(fd)) {
         if (fd >= 0)
             close(fd);
         return ferry_error_set(FERRY_EPASSWORD,
-                               "the backup is encrypted and no password was given: use --password-file, "
-                               "--password-fd or FERRY_BACKUP_PASSWORD, or run on a terminal to be asked");
+                               "a password is needed and none was given: use --password-file, --password-fd or "
+                               "%s, or run on a terminal to be asked", envname ? envname : "FERRY_BACKUP_PASSWORD");
     }
     struct termios old, quiet;
     int have_termios = tcgetattr(fd, &old) == 0;
@@ -67,8 +67,7 @@ static int prompt_terminal(char **out, size_t *len)
         quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
         tcsetattr(fd, TCSAFLUSH, &quiet);
     }
-    static const char prompt[] = "Backup password: ";
-    (void)!write(fd, prompt, sizeof prompt - 1);
+    (void)!write(fd, prompt, strlen(prompt));
     int rc = read_secret_line(fd, out, len, "the terminal");
     (void)!write(fd, "\n", 1);
     if (have_termios)
@@ -77,25 +76,30 @@ static int prompt_terminal(char **out, size_t *len)
     return rc;
 }
 
-static int read_password(const cli_backup_opts_t *o, char **pw, size_t *len)
+int cli_secret_read(const char *file, int pfd, const char *envname, const char *prompt, char **pw, size_t *len)
 {
-    if (o->password_file) {
-        int fd = open(o->password_file, O_RDONLY | O_CLOEXEC);
+    if (file) {
+        int fd = open(file, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-            return ferry_error_errno("cannot open the password file %s", o->password_file);
-        int rc = read_secret_line(fd, pw, len, o->password_file);
+            return ferry_error_errno("cannot open the password file %s", file);
+        int rc = read_secret_line(fd, pw, len, file);
         close(fd);
         return rc;
     }
-    if (o->password_fd >= 0)
-        return read_secret_line(o->password_fd, pw, len, "the password file descriptor");
-    const char *env = getenv("FERRY_BACKUP_PASSWORD");
+    if (pfd >= 0)
+        return read_secret_line(pfd, pw, len, "the password file descriptor");
+    const char *env = envname ? getenv(envname) : NULL;
     if (env) {
         *len = strlen(env);
         *pw = strdup(env);
         return *pw ? 0 : ferry_error_set(FERRY_ENOMEM, "out of memory");
     }
-    return prompt_terminal(pw, len);
+    return prompt_terminal(prompt, envname, pw, len);
+}
+
+static int read_password(const cli_backup_opts_t *o, char **pw, size_t *len)
+{
+    return cli_secret_read(o->password_file, o->password_fd, "FERRY_BACKUP_PASSWORD", "Backup password: ", pw, len);
 }
 
 /* A derived-key file holds the 32-byte KEK as 64 hex characters. */

@@ -250,10 +250,12 @@ static int process_message(host_dl_t *dl, plist_t msg)
     if (code == 0)
         return 0;
     int fc = code == 207 ? FERRY_EPASSWORD : code == 105 ? FERRY_ENOSPC : FERRY_EDEVICE;
-    return ferry_error_set(fc, "device %s: MBErrorDomain %d: %s%s%s", dl->udid, dl->res->device_error,
-                           ferry_host_mberror_message(dl->res->device_error),
-                           dl->res->device_message[0] ? " (the device says: " : "",
-                           dl->res->device_message[0] ? dl->res->device_message : "");
+    if (!dl->res->device_message[0])
+        return ferry_error_set(fc, "device %s: MBErrorDomain %d: %s", dl->udid, dl->res->device_error,
+                               ferry_host_mberror_message(dl->res->device_error));
+    return ferry_error_set(fc, "device %s: MBErrorDomain %d: %s (the device says: %s)", dl->udid,
+                           dl->res->device_error, ferry_host_mberror_message(dl->res->device_error),
+                           dl->res->device_message);
 }
 
 /* One message; *done set when it ended the loop. */

@@ -262,7 +262,8 @@ static int send_file(host_dl_t *dl, const char *rel, plist_t errs, uint8_t *fram
             put_u32(frame, (uint32_t)r + 1);
             frame[4] = CODE_FILE_DATA;
             rc = host_dl_send_raw(dl, frame, (size_t)r + 5, "sending a file to the device");
-            dl->res->bytes += (uint64_t)r;
+            if (dl->read_only) /* a restore's payload; during a backup only protocol state */
+                dl->res->bytes += (uint64_t)r;
         }
     }
     if (fd >= 0)
@@ -275,8 +276,10 @@ static int send_file(host_dl_t *dl, const char *rel, plist_t errs, uint8_t *fram
         add_error(errs, rel, err);
         return send_block(dl, CODE_ERROR_LOCAL, t, strlen(t), frame);
     }
-    dl->res->files++;
-    host_dl_progress(dl, rel);
+    if (dl->read_only) {
+        dl->res->files++;
+        host_dl_progress(dl, rel);
+    }
     return send_block(dl, CODE_SUCCESS, NULL, 0, frame);
 }
 
