@@ -51,18 +51,17 @@ static int pause_ms(restore_run_t *run, int ms)
     return run->cancel && *run->cancel;
 }
 
-static void note_failure(restore_run_t *run, restore_target_t *t, int rc)
+/* The failure in words: the device's own code and text when it gave one, else ferry's message. */
+static void note_failure(restore_target_t *t, int rc)
 {
+    const ferry_host_result_t *r = &t->res;
     const char *m = ferry_error_last();
-    if (t->res.device_error)
-        snprintf(t->error, sizeof t->error, "device error %d: %s%s%s", t->res.device_error,
-                 ferry_host_mberror_message(t->res.device_error), t->res.device_message[0] ? " (" : "",
-                 t->res.device_message[0] ? t->res.device_message : "");
+    if (r->device_error)
+        snprintf(t->error, sizeof t->error, "device error %d: %s%s%s%s", r->device_error,
+                 ferry_host_mberror_message(r->device_error), r->device_message[0] ? " (" : "", r->device_message,
+                 r->device_message[0] ? ")" : "");
     else
         snprintf(t->error, sizeof t->error, "%s", m[0] ? m : ferry_error_name(rc));
-    if (t->res.device_error && t->res.device_message[0])
-        strncat(t->error, ")", sizeof t->error - strlen(t->error) - 1);
-    (void)run;
 }
 
 static void transfer(restore_run_t *run, restore_target_t *t)
@@ -83,7 +82,7 @@ static void transfer(restore_run_t *run, restore_target_t *t)
             t->error[0] = 0;
             return;
         }
-        note_failure(run, t, rc);
+        note_failure(t, rc);
         if ((run->cancel && *run->cancel) || !restore_is_transient(rc, t->res.device_error) || attempt > run->retries)
             return;
         char esc[600];
@@ -108,6 +107,7 @@ static void read_back(restore_run_t *run, restore_target_t *t)
         ferry_error_clear();
         if (ferry_host_device_facts(t->udid, &run->hopts, &t->after) == 0) {
             t->have_after = 1;
+            t->error[0] = 0;
             if (restore_report_compare(t))
                 snprintf(t->error, sizeof t->error, "%s", ferry_error_last());
             return;

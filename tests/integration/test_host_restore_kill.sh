@@ -1,6 +1,6 @@
-# kill -9 of `ferry restore` in the middle of the transfer: the snapshot is only read by a restore, so
-# `ferry verify --repo` still finds it intact, and the next `ferry restore` succeeds and leaves every
-# file of the snapshot on the device byte-identical.
+# kill -9 of `ferry restore` in the middle of the transfer (after 1 and 500 files), and Ctrl-C: the
+# snapshot is only read by a restore, so `ferry verify --repo` still finds it intact, and the next
+# `ferry restore` succeeds and leaves every file of the snapshot on the device byte-identical.
 . "$FERRY_TESTS/integration/emu_lib.sh"
 . "$FERRY_TESTS/integration/host_restore_lib.sh"
 need_tools idevicebackup2 python3
@@ -12,15 +12,13 @@ start_server "$TMP/dev"
 SNAP=$(snapshot_of "$U")
 run_ok "$FERRY" extract "$TMP/bk-$U/$U" "$TMP/orig"
 
-for point in 1 500; do
-    "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --remove --json >"$TMP/events" 2>"$TMP/err" &
-    pid=$!
-    # wait (bounded) until the transfer has sent about $point files, then kill -9; one watcher
-    # process follows the events as they come, so that a busy machine does not miss the moment
-    killed=
-    if python3 - "$TMP/events" "$point" "$pid" <<'PY'
+# signal_at FILES PID SIGNAL: waits (bounded) until the transfer has sent FILES files, then sends
+# SIGNAL; one watcher process follows the events as they come, so that a busy machine does not miss
+# the moment. Fails when the restore ended first.
+signal_at() {
+    python3 - "$TMP/events" "$1" "$2" "$3" <<'PY'
 import json, os, sys, time
-path, n, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+path, n, pid, sig = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 f = open(path)
 buf = ""
 for _ in range(60000):
@@ -34,7 +32,7 @@ for _ in range(60000):
             except ValueError:
                 continue
             if e.get("event") == "progress" and e.get("stage") == "transfer" and e.get("files", 0) >= n:
-                os.kill(pid, 9)
+                os.kill(pid, sig)
                 sys.exit(0)
     else:
         try:
@@ -45,7 +43,13 @@ for _ in range(60000):
         time.sleep(0.002)
 sys.exit(1)
 PY
-    then killed=1; fi
+}
+
+for point in 1 500; do
+    "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --remove --json >"$TMP/events" 2>"$TMP/err" &
+    pid=$!
+    killed=
+    if signal_at "$point" "$pid" 9; then killed=1; fi
     wait "$pid" 2>/dev/null || true
     [ -n "$killed" ] || fail "the restore ended before it could be killed at $point files: $(tail -3 "$TMP/events")"
     ! grep -q '"event":"result"' "$TMP/events" || fail "the killed restore reported a result"
@@ -57,5 +61,21 @@ PY
     grep -q "^Device $U: ok" "$TMP/out" || fail "the restore after kill -9 did not succeed: $(cat "$TMP/out")"
     same_files "$TMP/orig" "$TMP/dev/files" || fail "files differ after the restore that followed kill -9"
 done
+# Ctrl-C (SIGINT): every device stops at its next message, the report says so, exit 130
+"$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --remove --json >"$TMP/events" 2>"$TMP/err" &
+pid=$!
+signal_at 1 "$pid" 2 || fail "the restore ended before Ctrl-C"
+set +e
+timeout 120 tail --pid="$pid" -f /dev/null
+wait "$pid"; rc=$?
+set -e
+[ "$rc" = 130 ] || { cat "$TMP/err" >&2; fail "Ctrl-C exited $rc, expected 130"; }
+json_check "$TMP/events" '
+assert result["event"] == "result" and result["ok"] is False, result
+assert result["devices"][0]["status"] == "failed", result
+'
+run_ok "$FERRY" verify --repo "$TMP/repo" "$SNAP"
+run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --remove
+same_files "$TMP/orig" "$TMP/dev/files" || fail "files differ after the restore that followed Ctrl-C"
 stop_server
 echo PASS
