@@ -196,10 +196,8 @@ static int plan_targets(restore_run_t *run, const args_t *a, const restore_sourc
     for (size_t i = 0; i < run->n_targets; i++) {
         restore_target_t *t = &run->targets[i];
         int rc = ferry_host_device_facts(t->udid, &run->hopts, &t->before);
-        if (rc) {
-            fprintf(stderr, "ferry restore: cannot read device %s: %s\n", t->udid, ferry_error_last());
-            return rc == FERRY_EINVAL ? EXIT_USAGE : EXIT_FAILURE_GENERIC;
-        }
+        if (rc)
+            return cli_fail(rc); /* the message names the device; nothing was sent to any device */
         t->have_before = 1;
         ferry_restore_options_t ro = a->ro;
         ro.mdm = FERRY_MDM_BOTH; /* the server answers after the restore: both branches */
@@ -330,6 +328,14 @@ static int run_restore(const args_t *a, restore_source_t *src)
                         "yet, so it restores those categories too (docs/cli.md, known limits)\n");
     if (!ec && !a->yes)
         ec = confirm(&run);
+    if (ec == EXIT_REFUSED && a->json) { /* machines get a result object also when nothing ran */
+        for (size_t i = 0; i < run.n_targets; i++)
+            snprintf(run.targets[i].error, sizeof run.targets[i].error, "%s",
+                     run.targets[i].have_plan && run.targets[i].plan.verdict == FERRY_VERDICT_REFUSED
+                         ? run.targets[i].plan.refusal.why
+                         : "not restored: another device's plan was refused, or the restore was not confirmed");
+        restore_report_json(&run, stdout);
+    }
     if (!ec) {
         install_signals();
         restore_queue_run(&run);

@@ -102,6 +102,8 @@ int restore_report_compare(restore_target_t *t)
 
 static const char *status_of(const restore_target_t *t)
 {
+    if (!t->restored && !t->attempts)
+        return t->have_plan && t->plan.verdict == FERRY_VERDICT_REFUSED ? "refused" : "not-started";
     if (!t->restored)
         return "failed";
     if (!t->have_after)
