@@ -1,10 +1,10 @@
-# kill -9 of `ferry restore` in the middle of the transfer (after 1 and 500 files), and Ctrl-C: the
+# kill -9 of `ferry restore` in the middle of the transfer (after 1 and 300 files), and Ctrl-C: the
 # snapshot is only read by a restore, so `ferry verify --repo` still finds it intact, and the next
 # `ferry restore` succeeds and leaves every file of the snapshot on the device byte-identical.
 . "$FERRY_TESTS/integration/emu_lib.sh"
 . "$FERRY_TESTS/integration/host_restore_lib.sh"
 need_tools idevicebackup2 python3
-"$FERRY" device create "$TMP/dev" --template unmanaged-personal --name "Killed" --seed 5 --files 1500 --size 48M \
+"$FERRY" device create "$TMP/dev" --template unmanaged-personal --name "Killed" --seed 5 --files 3000 --size 64M \
     >/dev/null || fail "ferry device create"
 "$FERRY" device set "$TMP/dev" findmy false >/dev/null
 U=$(udid_of "$TMP/dev")
@@ -45,7 +45,7 @@ sys.exit(1)
 PY
 }
 
-for point in 1 500; do
+for point in 1 300; do
     "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --remove --json >"$TMP/events" 2>"$TMP/err" &
     pid=$!
     killed=

@@ -5,7 +5,7 @@
 . "$FERRY_TESTS/integration/emu_lib.sh"
 . "$FERRY_TESTS/integration/host_restore_lib.sh"
 need_tools idevicebackup2 python3
-"$FERRY" device create "$TMP/dev" --template unmanaged-personal --name "Flaky" --seed 6 --files 1500 --size 48M \
+"$FERRY" device create "$TMP/dev" --template unmanaged-personal --name "Flaky" --seed 6 --files 3000 --size 64M \
     >/dev/null || fail "ferry device create"
 "$FERRY" device set "$TMP/dev" findmy false >/dev/null
 U=$(udid_of "$TMP/dev")
