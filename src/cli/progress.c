@@ -129,8 +129,10 @@ static void draw(cli_progress_t *pr)
         double e = eta(b, rate);
         if (e >= 0)
             snprintf(eta_s, sizeof eta_s, "%02d:%02d", (int)(e / 60) % 100, (int)e % 60);
-        double pct = b->percent >= 0 ? b->percent
-                     : b->total ? 100.0 * (double)b->bytes / (double)b->total : -1;
+        /* Real devices report their own percentage; the byte count against UploadFiles' total is finer. */
+        double pct = b->stage == FERRY_HOST_STAGE_DONE ? 100
+                     : b->total && b->bytes <= b->total ? 100.0 * (double)b->bytes / (double)b->total
+                                                        : b->percent;
         char barbuf[24];
         int fill = pct >= 0 ? (int)(pct / 5) : 0;
         for (int k = 0; k < 20; k++)

@@ -88,19 +88,19 @@ int ferry_host_backup(const char *udid, const char *staging_root, const ferry_ho
     if (!rc)
         rc = host_check_cancel(opts, udid, "starting the backup");
     if (!rc)
-        rc = host_conn_start_mb2(&c);
+        rc = host_conn_start_mb2(&c, 1);
     plist_t o = NULL;
     if (!rc && bopts && bopts->full) {
         o = plist_new_dict();
         plist_dict_set_item(o, "ForceFullBackup", plist_new_bool(1));
     }
-    if (!rc && mobilebackup2_send_request(c.mb2, "Backup", udid, udid, o) != MOBILEBACKUP2_E_SUCCESS)
-        rc = ferry_error_set(FERRY_EIO, "device %s: cannot send the Backup request: reconnect it and run again", udid);
+    if (!rc)
+        rc = host_wire_request(&c.wire, "Backup", udid, udid, o);
     plist_free(o);
     if (!rc) {
         stage(opts, udid, FERRY_HOST_STAGE_TRANSFER, res);
-        host_dl_t dl = {.mb2 = c.mb2, .udid = udid, .root = staging_root, .opts = opts,
-                        .stage = FERRY_HOST_STAGE_TRANSFER, .res = res};
+        host_dl_t dl = {.wire = &c.wire, .udid = udid, .root = staging_root, .opts = opts, .stage = FERRY_HOST_STAGE_TRANSFER, .res = res,
+                        .reserve = bopts && bopts->host_free_margin ? bopts->host_free_margin : 512ull << 20};
         rc = host_dl_run(&dl);
         free(dl.content);
     }

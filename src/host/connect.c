@@ -143,46 +143,60 @@ int host_conn_describe(host_conn_t *c, ferry_host_device_t *out)
     return 0;
 }
 
-int host_conn_start_mb2(host_conn_t *c)
+/* notification_proxy and AFC, started in the lockdownd session; NULL descriptors when refused (the
+ * sync session is then skipped with a warning: the backup service alone is enough for a backup). */
+static void start_sync_services(host_conn_t *c, lockdownd_service_descriptor_t *np,
+                                lockdownd_service_descriptor_t *afc)
 {
-    lockdownd_service_descriptor_t svc = NULL;
+    if (lockdownd_start_service(c->ld, NP_SERVICE_NAME, np) != LOCKDOWN_E_SUCCESS ||
+        lockdownd_start_service(c->ld, AFC_SERVICE_NAME, afc) != LOCKDOWN_E_SUCCESS) {
+        ferry_log(FERRY_LOG_WARN, "device %s: no notification_proxy or AFC: backing up without the sync lock",
+                  c->udid);
+        lockdownd_service_descriptor_free(*np);
+        lockdownd_service_descriptor_free(*afc);
+        *np = *afc = NULL;
+    }
+}
+
+int host_conn_start_mb2(host_conn_t *c, int sync)
+{
+    lockdownd_service_descriptor_t svc = NULL, np = NULL, afc = NULL;
+    if (sync)
+        start_sync_services(c, &np, &afc);
     lockdownd_error_t le = lockdownd_start_service_with_escrow_bag(c->ld, MOBILEBACKUP2_SERVICE_NAME, &svc);
     if (le != LOCKDOWN_E_SUCCESS || !svc) {
         lockdownd_service_descriptor_free(svc);
+        lockdownd_service_descriptor_free(np);
+        lockdownd_service_descriptor_free(afc);
         if (le == LOCKDOWN_E_PASSWORD_PROTECTED)
             return lockdown_error(c->udid, le);
         return ferry_error_set(FERRY_EDEVICE, "device %s refused to start its backup service (lockdownd error %d): "
                                "unlock the device and run again", c->udid, (int)le);
     }
-    mobilebackup2_error_t me = mobilebackup2_client_new(c->dev, svc, &c->mb2);
-    lockdownd_service_descriptor_free(svc);
-    lockdownd_client_free(c->ld);
+    lockdownd_client_free(c->ld); /* StopSession: the services' ports outlive it */
     c->ld = NULL;
-    if (me != MOBILEBACKUP2_E_SUCCESS) {
-        c->mb2 = NULL;
-        return ferry_error_set(me == MOBILEBACKUP2_E_BAD_VERSION ? FERRY_EUNSUPPORTED : FERRY_EIO,
-                               "device %s: cannot open the backup service (mobilebackup2 error %d)", c->udid, (int)me);
-    }
-    double local[2] = {2.0, 2.1}, remote = 0;
-    me = mobilebackup2_version_exchange(c->mb2, local, 2, &remote);
-    if (me == MOBILEBACKUP2_E_NO_COMMON_VERSION)
-        return ferry_error_set(FERRY_EUNSUPPORTED, "device %s speaks no mobilebackup2 version ferry knows (2.0, 2.1)",
-                               c->udid);
-    if (me != MOBILEBACKUP2_E_SUCCESS)
-        return ferry_error_set(FERRY_EIO, "device %s: the backup service did not answer Hello (mobilebackup2 error "
-                               "%d): reconnect the device and run again", c->udid, (int)me);
-    return 0;
+    int rc = np && afc ? host_sync_connect(c, np, afc) : 0;
+    lockdownd_service_descriptor_free(np);
+    lockdownd_service_descriptor_free(afc);
+    c->wire.udid = c->udid;
+    c->wire.opts = c->opts;
+    c->wire.device_cancel = &c->device_cancel;
+    if (!rc)
+        rc = host_wire_open(&c->wire, c->dev, svc);
+    lockdownd_service_descriptor_free(svc);
+    if (!rc && c->np && c->afc)
+        rc = host_sync_begin(c);
+    return rc;
 }
 
 void host_conn_close(host_conn_t *c)
 {
-    if (c->mb2)
-        mobilebackup2_client_free(c->mb2);
+    host_sync_end(c);
+    host_wire_close(&c->wire);
     if (c->ld)
         lockdownd_client_free(c->ld);
     if (c->dev)
         idevice_free(c->dev);
-    c->mb2 = NULL;
     c->ld = NULL;
     c->dev = NULL;
 }

@@ -20,18 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A closed connection makes libimobiledevice return at once with nothing; a live but silent device
- * makes it wait its own timeout. This many empty returns faster than QUICK_MS mean the former. */
-#define QUICK_MS 200
-#define QUICK_LIMIT 25
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 int host_timeout_ms(const ferry_host_opts_t *opts)
 {
     return opts && opts->timeout_ms > 0 ? opts->timeout_ms : HOST_DEFAULT_TIMEOUT_MS;
@@ -53,75 +41,19 @@ int host_dl_errno_code(int err)
     return err > 0 ? -err : -1;
 }
 
-/* Waiting with nothing received: 0 to keep waiting, or the error that ends the wait. */
-static int idle_check(host_dl_t *dl, uint64_t idle_since, uint64_t call_start, int *quick, const char *step)
-{
-    uint64_t t = now_ms();
-    if (t - call_start < QUICK_MS) {
-        if (++*quick >= QUICK_LIMIT)
-            return ferry_error_set(FERRY_EIO, "device %s: the connection closed while %s: the device was "
-                                   "disconnected, locked or restarted; reconnect it and run again", dl->udid, step);
-        usleep(20000);
-    } else {
-        *quick = 0;
-    }
-    if (t - idle_since >= (uint64_t)host_timeout_ms(dl->opts))
-        return ferry_error_set(FERRY_ETIMEOUT, "device %s: no answer for %d s while %s: check that the device "
-                               "is connected and unlocked, then run again (or raise --timeout)", dl->udid,
-                               host_timeout_ms(dl->opts) / 1000, step);
-    return 0;
-}
-
 int host_dl_recv_exact(host_dl_t *dl, void *buf, size_t len, const char *step)
 {
-    size_t got = 0;
-    int quick = 0;
-    uint64_t idle_since = now_ms();
-    while (got < len) {
-        int rc = host_check_cancel(dl->opts, dl->udid, step);
-        if (rc)
-            return rc;
-        size_t want = len - got > (1u << 20) ? (1u << 20) : len - got;
-        uint32_t r = 0;
-        uint64_t start = now_ms();
-        mobilebackup2_error_t e = mobilebackup2_receive_raw(dl->mb2, (char *)buf + got, (uint32_t)want, &r);
-        if (r > 0) {
-            got += r;
-            idle_since = now_ms();
-            quick = 0;
-            continue;
-        }
-        if (e != MOBILEBACKUP2_E_SUCCESS)
-            return ferry_error_set(FERRY_EIO, "device %s: the connection failed while %s (mobilebackup2 error %d)",
-                                   dl->udid, step, (int)e);
-        if ((rc = idle_check(dl, idle_since, start, &quick, step)))
-            return rc;
-    }
-    return 0;
+    return host_wire_recv(dl->wire, buf, len, step);
 }
 
 int host_dl_send_raw(host_dl_t *dl, const void *buf, size_t len, const char *step)
 {
-    size_t sent = 0;
-    while (sent < len) {
-        uint32_t r = 0;
-        size_t want = len - sent > (1u << 20) ? (1u << 20) : len - sent;
-        mobilebackup2_error_t e = mobilebackup2_send_raw(dl->mb2, (const char *)buf + sent, (uint32_t)want, &r);
-        if (e != MOBILEBACKUP2_E_SUCCESS || r == 0)
-            return ferry_error_set(FERRY_EIO, "device %s: the connection failed while %s (mobilebackup2 error %d): "
-                                   "the device was disconnected", dl->udid, step, (int)e);
-        sent += r;
-    }
-    return 0;
+    return host_wire_send(dl->wire, buf, len, step);
 }
 
-int host_dl_status(host_dl_t *dl, int code, const char *msg, plist_t content)
+int host_dl_status(host_dl_t *dl, int64_t code, const char *msg, plist_t content)
 {
-    mobilebackup2_error_t e = mobilebackup2_send_status_response(dl->mb2, code, msg, content);
-    if (e != MOBILEBACKUP2_E_SUCCESS)
-        return ferry_error_set(FERRY_EIO, "device %s: cannot send a status response (mobilebackup2 error %d): "
-                               "the device was disconnected", dl->udid, (int)e);
-    return 0;
+    return host_wire_status(dl->wire, code, msg, content);
 }
 
 /* Refuses every component that is a symbolic link, so that nothing resolves outside the root. */
@@ -183,43 +115,14 @@ void host_dl_progress(host_dl_t *dl, const char *file)
     dl->opts->progress(&p, dl->opts->progress_ctx);
 }
 
-/* Waits for the next DL message; *name malloc'd. */
-static int recv_message(host_dl_t *dl, plist_t *msg, char **name)
-{
-    const char *step = "waiting for the device's next message";
-    uint64_t idle_since = now_ms();
-    int quick = 0;
-    for (;;) {
-        int rc = host_check_cancel(dl->opts, dl->udid, step);
-        if (rc)
-            return rc;
-        *msg = NULL;
-        *name = NULL;
-        uint64_t start = now_ms();
-        mobilebackup2_error_t e = mobilebackup2_receive_message(dl->mb2, msg, name);
-        if (e == MOBILEBACKUP2_E_SUCCESS && *msg && *name)
-            return 0;
-        plist_free(*msg);
-        free(*name);
-        *msg = NULL;
-        *name = NULL;
-        if (e == MOBILEBACKUP2_E_PLIST_ERROR)
-            return ferry_error_set(FERRY_EFORMAT, "device %s sent a message that is not a DeviceLink message",
-                                   dl->udid);
-        if (e != MOBILEBACKUP2_E_RECEIVE_TIMEOUT && e != MOBILEBACKUP2_E_SUCCESS)
-            return ferry_error_set(FERRY_EIO, "device %s: the connection failed while %s (mobilebackup2 error %d): "
-                                   "the device was disconnected, locked or restarted", dl->udid, step, (int)e);
-        if ((rc = idle_check(dl, idle_since, start, &quick, step)))
-            return rc;
-    }
-}
-
 static int free_space(host_dl_t *dl)
 {
     struct statvfs sv;
     if (!dl->root || statvfs(dl->root, &sv) != 0)
         return host_dl_status(dl, -1, NULL, NULL);
-    plist_t n = plist_new_uint((uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize);
+    /* Keep the reserve back, so that the device stops (MBErrorDomain 105-like) before the disk fills. */
+    uint64_t avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+    plist_t n = plist_new_uint(avail > dl->reserve ? avail - dl->reserve : 0);
     int rc = host_dl_status(dl, 0, NULL, n);
     plist_free(n);
     return rc;
@@ -298,14 +201,9 @@ int host_dl_run(host_dl_t *dl)
     while (!done && !rc) {
         plist_t msg = NULL;
         char *name = NULL;
-        rc = recv_message(dl, &msg, &name);
-        if (!rc) {
-            if (plist_get_node_type(msg) != PLIST_ARRAY)
-                rc = ferry_error_set(FERRY_EFORMAT, "device %s sent a DeviceLink message that is not an array",
-                                     dl->udid);
-            else
-                rc = dispatch(dl, name, msg, &done);
-        }
+        rc = host_wire_recv_dl(dl->wire, &msg, &name, "waiting for the device's next message");
+        if (!rc)
+            rc = dispatch(dl, name, msg, &done);
         plist_free(msg);
         free(name);
         if (!rc && !done)

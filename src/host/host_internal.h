@@ -5,22 +5,51 @@
  * final DLMessageProcessMessage. backup.c, restore.c and password.c are short sequences on top of
  * these two.
  *
- * Deadlines: libimobiledevice 1.3.0 waits at most 30 s in mobilebackup2_receive_message and about
- * 5 s in each raw receive; the loop retries those waits until opts->timeout_ms has passed without a
- * byte from the device (so the effective deadline is timeout_ms rounded up to the library's wait),
- * and checks opts->cancel between messages and between raw reads.
+ * Deadlines: DeviceLink runs on libimobiledevice's service layer (dlwire.c) rather than its
+ * mobilebackup2_* functions, whose receives wait 30 s or more whatever the caller's deadline; every
+ * receive gives up once opts->timeout_ms passed without a byte from the device, and Ctrl-C
+ * (opts->cancel) or a cancel on the device is noticed within a second.
  */
 #ifndef FERRY_HOST_INTERNAL_H
 #define FERRY_HOST_INTERNAL_H
 
+#include <libimobiledevice/afc.h>
 #include <libimobiledevice/libimobiledevice.h>
 #include <libimobiledevice/lockdown.h>
 #include <libimobiledevice/mobilebackup2.h>
+#include <libimobiledevice/notification_proxy.h>
+#include <libimobiledevice/service.h>
 
 #include "ferry/host.h"
 
 #define HOST_DEFAULT_TIMEOUT_MS 30000
 #define HOST_LABEL "ferry"
+
+/* The mobilebackup2 connection: DeviceLink framing with deadlines (dlwire.c). */
+typedef struct {
+    service_client_t svc;          /* NULL when closed */
+    const char *udid;
+    const ferry_host_opts_t *opts;
+    volatile sig_atomic_t *device_cancel; /* may be NULL */
+    int dead;                      /* the device stopped answering or closed: no polite teardown */
+} host_wire_t;
+
+/* Connects to the service, then the DeviceLink version exchange and mobilebackup2's Hello. */
+int host_wire_open(host_wire_t *w, idevice_t dev, lockdownd_service_descriptor_t svc);
+/* Exactly len bytes / all of buf, within the deadline; FERRY_ETIMEOUT, FERRY_EIO, FERRY_ECANCELED. */
+int host_wire_recv(host_wire_t *w, void *buf, size_t len, const char *step);
+int host_wire_send(host_wire_t *w, const void *buf, size_t len, const char *step);
+int host_wire_send_plist(host_wire_t *w, plist_t p, const char *step);
+/* The next DL message (an array whose first item is a "DL..." string); *name malloc'd. */
+int host_wire_recv_dl(host_wire_t *w, plist_t *msg, char **name, const char *step);
+/* ["DLMessageProcessMessage", dict] (dict copied). */
+int host_wire_process_message(host_wire_t *w, plist_t dict);
+/* ["DLMessageProcessMessage", {MessageName: request, TargetIdentifier, SourceIdentifier?, Options?}]. */
+int host_wire_request(host_wire_t *w, const char *request, const char *target, const char *source, plist_t options);
+/* ["DLMessageStatusResponse", code, s1 or EMPTY, s2 or EMPTY]. */
+int host_wire_status(host_wire_t *w, int64_t code, const char *s1, plist_t s2);
+/* Sends DLMessageDisconnect (best effort) and closes. */
+void host_wire_close(host_wire_t *w);
 
 /* One device: idevice and lockdownd session (open until host_conn_start_mb2), then mobilebackup2. */
 typedef struct {
@@ -29,7 +58,13 @@ typedef struct {
     int timeout_ms;                /* opts->timeout_ms or the default */
     idevice_t dev;
     lockdownd_client_t ld;         /* NULL once mobilebackup2 is started */
-    mobilebackup2_client_t mb2;
+    host_wire_t wire;              /* mobilebackup2 (wire.svc NULL until started) */
+    /* The sync session of backups and restores (synclock.c): notification_proxy and the AFC lock. */
+    np_client_t np;
+    afc_client_t afc;
+    uint64_t lock_handle;
+    int lock_open, locked;
+    volatile sig_atomic_t device_cancel; /* the user canceled the sync on the device */
 } host_conn_t;
 
 /* The deadline in force for opts (opts may be NULL). */
@@ -42,19 +77,29 @@ int host_check_cancel(const ferry_host_opts_t *opts, const char *udid, const cha
 int host_conn_open(const char *udid, const ferry_host_opts_t *opts, host_conn_t *c);
 /* Fills the device description from lockdownd (needs the session of host_conn_open). */
 int host_conn_describe(host_conn_t *c, ferry_host_device_t *out);
-/* Starts mobilebackup2 (with the escrow bag), ends the lockdownd session, and says Hello. */
-int host_conn_start_mb2(host_conn_t *c);
-/* Sends DLMessageDisconnect (through mobilebackup2_client_free) and releases everything. */
+/* Starts mobilebackup2 (with the escrow bag), ends the lockdownd session, and says Hello. With sync,
+ * also notification_proxy and AFC (started in the same session, as idevicebackup2 does), then takes
+ * the sync lock (host_sync_begin). */
+int host_conn_start_mb2(host_conn_t *c, int sync);
+/* Releases the sync lock, sends DLMessageDisconnect and releases everything. */
 void host_conn_close(host_conn_t *c);
+
+/* synclock.c: the iTunes sync session around a backup or restore: syncWillStart, the AFC lock on
+ * /com.apple.itunes.lock_sync (retried while the device says it would block), syncDidStart, and a
+ * watch for com.apple.itunes-client.syncCancelRequest, which sets c->device_cancel. */
+int host_sync_connect(host_conn_t *c, lockdownd_service_descriptor_t np_svc, lockdownd_service_descriptor_t afc_svc);
+int host_sync_begin(host_conn_t *c);
+void host_sync_end(host_conn_t *c);
 
 /* ---- the DeviceLink loop (devicelink*.c) -------------------------------------------------------- */
 
 typedef struct {
-    mobilebackup2_client_t mb2;
+    host_wire_t *wire;             /* the connection's mobilebackup2 (also its deadline and cancel flags) */
     const char *udid;              /* for messages */
     const char *root;              /* the backup root (holds <UDID>/); NULL: every file request fails */
     int read_only;                 /* restores: writes are refused with an error status */
     const ferry_host_opts_t *opts;
+    uint64_t reserve;              /* bytes GetFreeDiskSpace keeps back from the device */
     ferry_host_stage_t stage;      /* reported with progress */
     ferry_host_result_t *res;      /* counters and the device's final error; required */
     char *content;                 /* ProcessMessage Content, malloc'd, or NULL (caller frees) */
@@ -72,7 +117,7 @@ int host_dl_run(host_dl_t *dl);
 /* Internal to devicelink*.c. */
 int host_dl_recv_exact(host_dl_t *dl, void *buf, size_t len, const char *step);
 int host_dl_send_raw(host_dl_t *dl, const void *buf, size_t len, const char *step);
-int host_dl_status(host_dl_t *dl, int code, const char *msg, plist_t content);
+int host_dl_status(host_dl_t *dl, int64_t code, const char *msg, plist_t content);
 /* The absolute path of rel under the root after the checks (relative, no "..", no empty component,
  * no symlink on the way); malloc'd. FERRY_EUNSAFE / FERRY_EINVAL. */
 int host_dl_path(host_dl_t *dl, const char *rel, char **out);

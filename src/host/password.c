@@ -62,22 +62,22 @@ int ferry_host_password(const char *udid, const char *old_pw, size_t old_len, co
     if (!rc)
         rc = precondition(&d, old_pw, new_pw);
     if (!rc)
-        rc = host_conn_start_mb2(&c);
+        rc = host_conn_start_mb2(&c, 0);
     if (!rc) {
         plist_t m = plist_new_dict();
+        plist_dict_set_item(m, "MessageName", plist_new_string("ChangePassword"));
         plist_dict_set_item(m, "TargetIdentifier", plist_new_string(c.udid));
         if (old_pw)
             put_secret(m, "OldPassword", old_pw, old_len);
         if (new_pw)
             put_secret(m, "NewPassword", new_pw, new_len);
-        if (mobilebackup2_send_message(c.mb2, "ChangePassword", m) != MOBILEBACKUP2_E_SUCCESS)
-            rc = ferry_error_set(FERRY_EIO, "device %s: cannot send ChangePassword: reconnect it and run again", c.udid);
+        rc = host_wire_process_message(&c.wire, m);
         wipe_key(m, "OldPassword");
         wipe_key(m, "NewPassword");
         plist_free(m);
     }
     if (!rc) {
-        host_dl_t dl = {.mb2 = c.mb2, .udid = c.udid, .root = NULL, .read_only = 1, .opts = opts,
+        host_dl_t dl = {.wire = &c.wire, .udid = c.udid, .root = NULL, .read_only = 1, .opts = opts,
                         .stage = FERRY_HOST_STAGE_TRANSFER, .res = res};
         rc = host_dl_run(&dl);
         free(dl.content);

@@ -94,19 +94,17 @@ int ferry_host_restore(const char *target_udid, const char *backup_root, const c
     host_conn_t c;
     if ((rc = host_conn_open(target_udid, opts, &c)))
         return rc;
-    rc = host_conn_start_mb2(&c);
+    rc = host_conn_start_mb2(&c, 1);
     if (!rc)
         rc = host_check_cancel(opts, target_udid, "starting the restore");
     if (!rc) {
         plist_t o = restore_options(ropts);
-        if (mobilebackup2_send_request(c.mb2, "Restore", target_udid, source_udid, o) != MOBILEBACKUP2_E_SUCCESS)
-            rc = ferry_error_set(FERRY_EIO, "device %s: cannot send the Restore request: reconnect it and run again",
-                                 target_udid);
+        rc = host_wire_request(&c.wire, "Restore", target_udid, source_udid, o);
         wipe_string(plist_dict_get_item(o, "Password"));
         plist_free(o);
     }
     if (!rc) {
-        host_dl_t dl = {.mb2 = c.mb2, .udid = target_udid, .root = backup_root, .read_only = 1, .opts = opts,
+        host_dl_t dl = {.wire = &c.wire, .udid = target_udid, .root = backup_root, .read_only = 1, .opts = opts,
                         .stage = FERRY_HOST_STAGE_TRANSFER, .res = res};
         rc = host_dl_run(&dl);
         free(dl.content);

@@ -2,8 +2,8 @@
 # points (while connecting, after a few files, half-way through the transfer) adds no snapshot, the
 # previous snapshot still verifies, and the next run cleans up the dead run's staging folder and
 # succeeds. A device that vanishes mid-backup (the emulator killed) ends the backup within its
-# deadline with a message naming the device, and no snapshot; Ctrl-C (SIGINT) stops a backup with
-# exit code 130 and removes its staging folder.
+# deadline with a message naming the device, and no snapshot; Ctrl-C (SIGINT) and a cancel on the
+# device (syncCancelRequest) stop a backup with exit code 130 and remove its staging folder.
 . "$FERRY_TESTS/integration/emu_lib.sh"
 . "$FERRY_TESTS/integration/host_lib.sh"
 need_tools python3
@@ -59,6 +59,36 @@ wait "$pid" || rc=$?
 grep -q "canceled" "$TMP/run.err" || fail "SIGINT message: $(cat "$TMP/run.err")"
 [ "$(nsnap "$R" "$U")" = 2 ] || fail "a snapshot appeared after SIGINT"
 [ "$(staging_count "$R")" = 0 ] || fail "SIGINT left a staging folder"
+
+# the user cancels the sync on the device (the emulator relays syncCancelRequest on SIGUSR1)
+[ -f "$TMP/mux.sock.d/$U/media/com.apple.itunes.lock_sync" ] || fail "ferry did not take the AFC sync lock"
+"$FERRY" backup -u "$U" --repo "$R" --full --json >"$TMP/run.json" 2>"$TMP/run.err" &
+pid=$!
+wait_files "$TMP/run.json" 20 "$pid" || fail "the backup ended early"
+kill -USR1 "$SERVER_PID"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" = 130 ] || fail "canceled on the device: exit code $rc ($(cat "$TMP/run.err"))"
+grep -q "canceled on the device" "$TMP/run.err" || fail "device cancel message: $(cat "$TMP/run.err")"
+[ "$(nsnap "$R" "$U")" = 2 ] || fail "a snapshot appeared after the device canceled"
+[ "$(staging_count "$R")" = 0 ] || fail "the canceled backup left its staging folder"
+server_alive
+
+# the device stops answering (the emulator frozen): the deadline ends the backup with exit code 7
+"$FERRY" backup -u "$U" --repo "$R" --full --timeout 3 --json >"$TMP/run.json" 2>"$TMP/run.err" &
+pid=$!
+wait_files "$TMP/run.json" 20 "$pid" || fail "the backup ended early"
+kill -STOP "$SERVER_PID"
+for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && { kill -CONT "$SERVER_PID"; fail "the backup still waits 30 s after the device froze (deadline 3 s)"; }
+kill -CONT "$SERVER_PID"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" = 7 ] || fail "frozen device: exit code $rc ($(cat "$TMP/run.err"))"
+grep -q "device $U: no answer for 3 s" "$TMP/run.err" || fail "deadline message: $(cat "$TMP/run.err")"
+[ "$(nsnap "$R" "$U")" = 2 ] || fail "a snapshot appeared after the deadline"
+[ "$(staging_count "$R")" = 0 ] || fail "the timed-out backup left its staging folder"
+server_alive
 
 # the device vanishes mid-backup: a clear error within the deadline, no snapshot
 "$FERRY" backup -u "$U" --repo "$R" --full --timeout 10 --json >"$TMP/run.json" 2>"$TMP/run.err" &

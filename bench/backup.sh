@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# bench/backup.sh: backup speed of `ferry backup` against `idevicebackup2 backup --full` on the same
+# emulated device (`ferry device serve` on a UNIX socket), alternating the two tools, on two datasets:
+# many small files (20,000) and a few big ones (20 x 100 MiB). Each full run writes into a fresh folder
+# (ferry: a fresh repository, so nothing is shared; its time includes the commit with a quick verify and
+# the data sync); then a no-change incremental `ferry backup` into the last repository is timed against
+# ferry's full backup. Prints the best time of each and the ratios. Targets: ferry/idevicebackup2 <= 1.0
+# on both datasets (<= 0.5 on small files is the aim), incremental/full <= 0.1.
+# usage: bench/backup.sh [path/to/ferry]   (env: RUNS, SMALL_FILES, SMALL_SIZE, BIG_FILES, BIG_SIZE,
+#                                           BENCH_DIR, DATASETS="small big")
+set -euo pipefail
+FERRY=$(realpath "${1:-build/ferry}")
+RUNS=${RUNS:-3}
+SMALL_FILES=${SMALL_FILES:-20000}
+SMALL_SIZE=${SMALL_SIZE:-200M}
+BIG_FILES=${BIG_FILES:-20}
+BIG_SIZE=${BIG_SIZE:-2000M}
+DATASETS=${DATASETS:-small big}
+WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/ferry-bench-XXXXXX")
+SERVER_PID=
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+command -v idevicebackup2 >/dev/null || { echo "bench: idevicebackup2 missing (libimobiledevice-utils)" >&2; exit 1; }
+command -v bc >/dev/null || { echo "bench: bc missing" >&2; exit 1; }
+
+now() { date +%s.%N; }
+best() { sort -n | head -1; }
+udid_of() {
+    python3 -c 'import plistlib,sys; print(plistlib.load(open(sys.argv[1]+"/device.plist","rb"))["Identity"]["UniqueDeviceID"])' "$1"
+}
+
+serve() {
+    rm -f "$WORK/mux.sock"
+    "$FERRY" device serve "$1" --listen "UNIX:$WORK/mux.sock" >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    export USBMUXD_SOCKET_ADDRESS="UNIX:$WORK/mux.sock"
+    for _ in $(seq 1 300); do
+        grep -q "listening on" "$WORK/server.log" && return 0
+        sleep 0.1
+    done
+    echo "bench: ferry device serve did not start" >&2
+    exit 1
+}
+
+stop() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+
+run_dataset() {
+    local name=$1 files=$2 size=$3
+    local dev="$WORK/dev-$name"
+    echo "bench: $name: creating an emulated device with $files files, $size ..."
+    "$FERRY" device create "$dev" --template unmanaged-personal --name "Bench $name" --seed 7 --files "$files" \
+        --size "$size" >/dev/null
+    local u
+    u=$(udid_of "$dev")
+    serve "$dev"
+    local idb=() fer=() inc=()
+    for i in $(seq "$RUNS"); do
+        rm -rf "$WORK/idb" "$WORK/repo"
+        mkdir "$WORK/idb"
+        sync
+        local s e
+        s=$(now); idevicebackup2 -u "$u" backup --full "$WORK/idb" >"$WORK/idb.log" 2>&1; sync; e=$(now)
+        grep -q "Backup Successful" "$WORK/idb.log" || { echo "bench: idevicebackup2 failed" >&2; tail "$WORK/idb.log" >&2; exit 1; }
+        idb+=("$(echo "$e - $s" | bc -l)")
+        rm -rf "$WORK/idb"
+        sync
+        s=$(now); "$FERRY" backup -u "$u" --repo "$WORK/repo" --full >"$WORK/ferry.log" 2>&1; sync; e=$(now)
+        fer+=("$(echo "$e - $s" | bc -l)")
+        s=$(now); "$FERRY" backup -u "$u" --repo "$WORK/repo" >"$WORK/inc.log" 2>&1; sync; e=$(now)
+        inc+=("$(echo "$e - $s" | bc -l)")
+        grep -q "(3 files received" "$WORK/inc.log" || echo "bench: note: the incremental run was not minimal: $(cat "$WORK/inc.log")" >&2
+    done
+    stop
+    rm -rf "$WORK/repo" "$dev"
+    local ib fb nb
+    ib=$(printf '%s\n' "${idb[@]}" | best)
+    fb=$(printf '%s\n' "${fer[@]}" | best)
+    nb=$(printf '%s\n' "${inc[@]}" | best)
+    printf 'bench: %s: idevicebackup2 backup --full %.2f s, ferry backup --full %.2f s, ferry incremental (no change) %.2f s (best of %d)\n' \
+        "$name" "$ib" "$fb" "$nb" "$RUNS"
+    printf 'bench: %s: ratio ferry/idevicebackup2 = %.2f (target <= 1.0%s)\n' "$name" "$(echo "$fb / $ib" | bc -l)" \
+        "$([ "$name" = small ] && echo ', aim 0.5' || true)"
+    printf 'bench: %s: ratio incremental/full = %.3f (target <= 0.1)\n' "$name" "$(echo "$nb / $fb" | bc -l)"
+}
+
+for d in $DATASETS; do
+    case $d in
+    small) run_dataset small "$SMALL_FILES" "$SMALL_SIZE" ;;
+    big) run_dataset big "$BIG_FILES" "$BIG_SIZE" ;;
+    *) echo "bench: unknown dataset $d" >&2; exit 2 ;;
+    esac
+done
