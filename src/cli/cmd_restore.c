@@ -24,14 +24,14 @@
 
 enum {
     OPT_TO = 1200, OPT_LATEST, OPT_BACKUP, OPT_YES, OPT_FORCE, OPT_JOBS, OPT_REPO, OPT_SYSTEM,
-    OPT_SETTINGS, OPT_REMOVE, OPT_SKIP, OPT_TIMEOUT, OPT_AS, OPT_RETRIES,
+    OPT_SETTINGS, OPT_REMOVE, OPT_SKIP, OPT_TIMEOUT, OPT_AS, OPT_RETRIES, OPT_REBOOT_WAIT,
 };
 
 static const char USAGE[] =
     "usage: ferry restore (SNAPSHOT | --latest -u UDID | --backup DIR) --to UDID [--to UDID ...]\n"
     "                     [--yes] [--force] [--jobs N] [--repo R] [--json] [--system] [--settings]\n"
     "                     [--remove] [--skip CATEGORY ...] [--as finder|configurator] [--timeout S]\n"
-    "                     [--retries N]\n"
+    "                     [--retries N] [--reboot-wait S]\n"
     "Restores a snapshot onto attached devices: reads each device, shows the rules engine's plan, asks\n"
     "(unless --yes), refuses R3 and R4 (see --force), restores up to --jobs devices at once (default 8)\n"
     "with retries of transient failures, then reads each device back and reports, item by item,\n"
@@ -49,6 +49,8 @@ static const char USAGE[] =
     "  --timeout S       deadline of every wait on a device (default 30 s); a device gets 4 x S\n"
     "                    (at least 120 s) to come back after its restore\n"
     "  --retries N       further attempts after a transient failure (default 2)\n"
+    "  --reboot-wait S   how long a device may take to go away for its reboot before it is read\n"
+    "                    back (default 5 s; 0 reads it at once)\n"
     "Exit codes: 0 every device restored as planned, 1 a device failed, 2 usage, 3 wrong password,\n"
     "4 a device does not match its plan, 5 a plan is refused (nothing was restored), 6 a device\n"
     "refused (MBErrorDomain), 7 a device did not answer in time, 130 Ctrl-C. docs/cli.md.\n"
@@ -59,7 +61,7 @@ typedef struct {
     cli_backup_opts_t pw;
     const char *to[MAX_TARGETS];
     size_t n_to;
-    int yes, json, jobs, timeout_s, retries;
+    int yes, json, jobs, timeout_s, retries, reboot_wait_s;
     ferry_restore_options_t ro;
     ferry_host_restore_opts_t hro;
 } args_t;
@@ -120,6 +122,7 @@ static int parse_opt(args_t *a, int opt, const char *arg)
     case OPT_SKIP: return skip_list(arg, &a->ro.skip_categories);
     case OPT_TIMEOUT: return int_arg("--timeout", arg, 1, 86400, &a->timeout_s);
     case OPT_RETRIES: return int_arg("--retries", arg, 0, 10, &a->retries);
+    case OPT_REBOOT_WAIT: return int_arg("--reboot-wait", arg, 0, 600, &a->reboot_wait_s);
     case OPT_AS:
         if (ferry_policy_host_parse(arg, &a->ro.host))
             return cli_usage_error("restore", "--as is finder or configurator, not '%s'", arg);
@@ -140,6 +143,7 @@ static int parse(int argc, char **argv, args_t *a)
         {"settings", no_argument, NULL, OPT_SETTINGS},   {"remove", no_argument, NULL, OPT_REMOVE},
         {"skip", required_argument, NULL, OPT_SKIP},     {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"as", required_argument, NULL, OPT_AS},         {"retries", required_argument, NULL, OPT_RETRIES},
+        {"reboot-wait", required_argument, NULL, OPT_REBOOT_WAIT},
         CLI_BACKUP_LONGOPTS, {0}};
     int opt, h;
     optind = 0;
@@ -312,6 +316,7 @@ static int run_restore(const args_t *a, restore_source_t *src)
     run.jobs = a->jobs;
     run.retries = a->retries;
     run.back_deadline_ms = a->timeout_s * 4000 > 120000 ? a->timeout_s * 4000 : 120000;
+    run.reboot_wait_ms = a->reboot_wait_s * 1000;
     run.json = a->json;
     run.n_targets = a->n_to;
     run.targets = calloc(a->n_to, sizeof *run.targets);
@@ -360,6 +365,7 @@ int cmd_restore(int argc, char **argv)
     a.jobs = 8;
     a.timeout_s = 30;
     a.retries = 2;
+    a.reboot_wait_s = 5;
     a.hro.reboot = 1;
     a.hro.preserve_settings = 1; /* as idevicebackup2: --settings restores them from the backup */
     a.ro.host = FERRY_HOST_FINDER;

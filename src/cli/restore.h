@@ -49,6 +49,7 @@ typedef struct {
     int jobs;
     int retries;                     /* further attempts after a transient failure */
     int back_deadline_ms;            /* how long to wait for a device to come back after the restore */
+    int reboot_wait_ms;              /* how long a device may take to go away for its reboot */
     int json;
     /* the targets */
     restore_target_t *targets;

@@ -99,9 +99,28 @@ static void transfer(restore_run_t *run, restore_target_t *t)
     }
 }
 
-/* The device reboots after a restore: read it back as soon as it answers, within the deadline. */
+/* A device reboots a moment after it reported the end of its restore; reading it before that would
+ * read the state it is about to leave. Waits (up to reboot_wait_ms) for it to go away; one that
+ * stays (the emulated device does not reboot) is read as it is. */
+static void wait_reboot(restore_run_t *run, restore_target_t *t)
+{
+    int64_t until = now_ms() + run->reboot_wait_ms;
+    while (now_ms() < until) {
+        ferry_host_device_t info;
+        if (ferry_host_device_info(t->udid, &run->hopts, &info) == FERRY_ENOTFOUND) {
+            restore_event(run, "rebooting", t->udid, "%s", "");
+            return;
+        }
+        if (pause_ms(run, 500))
+            return;
+    }
+}
+
+/* Reads the device back as soon as it answers again, within the deadline. */
 static void read_back(restore_run_t *run, restore_target_t *t)
 {
+    if (run->reboot_wait_ms > 0 && run->ropts.reboot)
+        wait_reboot(run, t);
     int64_t deadline = now_ms() + run->back_deadline_ms;
     for (;;) {
         ferry_error_clear();

@@ -40,7 +40,8 @@ printf 'y\n' | timeout 120 script -qec "'$FERRY' restore '$SNAP' --to '$U' --rep
     || fail "the answer y did not restore: $(cat "$TMP/out")"
 cmp -s "$TMP/orig/$app_file" "$TMP/dev/files/$app_file" || fail "the answer y did not restore the file"
 
-# the restore, text report
+# the restore, text report (the default --reboot-wait: the emulated device stays attached, it is read
+# after the wait)
 echo changed >"$TMP/dev/files/$home_file"
 echo extra >"$TMP/dev/files/HomeDomain/extra.txt"
 run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --settings --remove
@@ -54,7 +55,7 @@ same_files "$TMP/orig" "$TMP/dev/files" || fail "restored files differ from the 
 
 # --json: events and the result object, one JSON value per line
 echo changed >"$TMP/dev/files/$app_file"
-run_ok "$FERRY" restore --latest -u "$U" --to "$U" --repo "$TMP/repo" --yes --json --system --remove
+run_ok "$FERRY" restore --latest -u "$U" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --json --system --remove
 cp "$TMP/out" "$TMP/events"
 json_check "$TMP/events" '
 ev = [l["event"] for l in lines]
@@ -70,7 +71,7 @@ cmp -s "$TMP/orig/$app_file" "$TMP/dev/files/$app_file" || fail "--json restore 
 
 # --backup DIR: a plain Finder-layout folder
 echo changed >"$TMP/dev/files/$app_file"
-run_ok "$FERRY" restore --backup "$TMP/bk-$U" --to "$U" --yes --system
+run_ok "$FERRY" restore --backup "$TMP/bk-$U" --to "$U" --yes --reboot-wait 0 --system
 cmp -s "$TMP/orig/$app_file" "$TMP/dev/files/$app_file" || fail "--backup restore did not restore the file"
 
 # a target that is not attached: nothing is sent to any device

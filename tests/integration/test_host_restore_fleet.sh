@@ -21,7 +21,7 @@ app_file=$(cd "$TMP/orig" && find . -path './AppDomain-*' -type f | head -1)
 to=()
 for i in 1 2 3 4 5 6 7 8; do to+=(--to "$(udid_of "$TMP/d$i")"); done
 
-run_ok "$FERRY" restore "$SNAP" "${to[@]}" --repo "$TMP/repo" --yes --jobs 8 --system --json
+run_ok "$FERRY" restore "$SNAP" "${to[@]}" --repo "$TMP/repo" --yes --reboot-wait 0 --jobs 8 --system --json
 cp "$TMP/out" "$TMP/events"
 json_check "$TMP/events" '
 assert result["event"] == "result" and result["ok"] is True, result
@@ -41,7 +41,7 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 
 # text report: one block per device
-run_ok "$FERRY" restore "$SNAP" "${to[@]}" --repo "$TMP/repo" --yes --jobs 8
+run_ok "$FERRY" restore "$SNAP" "${to[@]}" --repo "$TMP/repo" --yes --reboot-wait 0 --jobs 8
 for i in 1 2 3 4 5 6 7 8; do
     grep -q "^Device $(udid_of "$TMP/d$i"): ok" "$TMP/out" || fail "no report for device $i"
 done
@@ -53,7 +53,7 @@ stop_server
 start_server "${dirs[@]}"
 for i in 1 2 3 4 5 6 7 8; do echo changed >"$TMP/d$i/files/$app_file"; done
 set +e
-timeout 300 "$FERRY" restore "$SNAP" "${to[@]}" --repo "$TMP/repo" --yes --jobs 4 --system --json >"$TMP/events" 2>"$TMP/err"
+timeout 300 "$FERRY" restore "$SNAP" "${to[@]}" --repo "$TMP/repo" --yes --reboot-wait 0 --jobs 4 --system --json >"$TMP/events" 2>"$TMP/err"
 rc=$?
 set -e
 [ "$rc" = 6 ] || fail "a device that refuses should make the exit code 6, got $rc"

@@ -46,7 +46,7 @@ PY
 }
 
 for point in 1 300; do
-    "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --remove --json >"$TMP/events" 2>"$TMP/err" &
+    "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --system --remove --json >"$TMP/events" 2>"$TMP/err" &
     pid=$!
     killed=
     if signal_at "$point" "$pid" 9; then killed=1; fi
@@ -57,13 +57,13 @@ for point in 1 300; do
     run_ok "$FERRY" verify --repo "$TMP/repo" "$SNAP"
     grep -q "0 problems" "$TMP/out" || fail "the snapshot does not verify after kill -9: $(cat "$TMP/out")"
 
-    run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --remove
+    run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --system --remove
     grep -q "^Device $U: ok" "$TMP/out" || fail "the restore after kill -9 did not succeed: $(cat "$TMP/out")"
     same_files "$TMP/orig" "$TMP/dev/files" || fail "files differ after the restore that followed kill -9"
 done
 # Ctrl-C (SIGINT): every device stops at its next message, exit 130 with a result object (the device
 # may have finished its last message already: then it is reported as it ended)
-"$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --remove --json >"$TMP/events" 2>"$TMP/err" &
+"$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --system --remove --json >"$TMP/events" 2>"$TMP/err" &
 pid=$!
 signal_at 1 "$pid" 2 || fail "the restore ended before Ctrl-C"
 set +e
@@ -76,7 +76,7 @@ assert result["event"] == "result", result
 assert result["devices"][0]["status"] in ("failed", "ok"), result
 '
 run_ok "$FERRY" verify --repo "$TMP/repo" "$SNAP"
-run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --remove
+run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --system --remove
 same_files "$TMP/orig" "$TMP/dev/files" || fail "files differ after the restore that followed Ctrl-C"
 stop_server
 echo PASS

@@ -21,7 +21,7 @@ start_server "$TMP/dev"
 
 export FERRY_BACKUP_PASSWORD="ade pw"
 set +e
-timeout 120 "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --force --json >"$TMP/events" 2>"$TMP/err"
+timeout 120 "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --force --json >"$TMP/events" 2>"$TMP/err"
 rc=$?
 set -e
 [ "$rc" = 4 ] || { cat "$TMP/events" "$TMP/err" >&2; fail "a mismatch exited $rc, expected 4"; }
@@ -39,7 +39,7 @@ stop_server
 rm -rf "$TMP/dev"; cp -a "$TMP/dev.before" "$TMP/dev"
 start_server "$TMP/dev"
 set +e
-timeout 120 "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --force >"$TMP/out" 2>"$TMP/err"
+timeout 120 "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --force >"$TMP/out" 2>"$TMP/err"
 rc=$?
 set -e
 [ "$rc" = 4 ] || fail "text: a mismatch exited $rc, expected 4"

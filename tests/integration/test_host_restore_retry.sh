@@ -13,7 +13,7 @@ start_server "$TMP/dev"
 SNAP=$(snapshot_of "$U")
 run_ok "$FERRY" extract "$TMP/bk-$U/$U" "$TMP/orig"
 
-"$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --remove --retries 5 --json \
+"$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --system --remove --retries 5 --json \
     >"$TMP/events" 2>"$TMP/err" &
 pid=$!
 for _ in $(seq 1 1200); do

@@ -21,7 +21,7 @@ for i in 1 2 3 4; do echo changed >"$TMP/d$i/files/$app_file"; done
 
 restore_rc() {
     set +e
-    timeout 120 "$FERRY" restore "$SNAP" --repo "$TMP/repo" --yes --system "$@" >"$TMP/out" 2>"$TMP/err"
+    timeout 120 "$FERRY" restore "$SNAP" --repo "$TMP/repo" --yes --reboot-wait 0 --system "$@" >"$TMP/out" 2>"$TMP/err"
     echo $? >"$TMP/rc"
     set -e
 }

@@ -33,7 +33,7 @@ run_ok "$FERRY" extract "$TMP/bk/$U" "$TMP/orig"
 app_file=$(cd "$TMP/orig" && find . -path './AppDomain-*' -type f | head -1)
 
 echo changed >"$TMP/dev/files/$app_file"
-run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$R" --yes --system --settings --remove
+run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$R" --yes --reboot-wait 0 --system --settings --remove
 grep -q "^Device $U: ok" "$TMP/out" || fail "no ok report: $(cat "$TMP/out")"
 same_files "$TMP/orig" "$TMP/dev/files" || fail "files restored from S3 differ"
 [ -z "$(ls -A "$TMPDIR" | grep '^ferry-restore-' || true)" ] || fail "the temporary export was left behind: $(ls "$TMPDIR")"
@@ -42,7 +42,7 @@ same_files "$TMP/orig" "$TMP/dev/files" || fail "files restored from S3 differ"
 "$FERRY" device set "$TMP/dev" version 15.0 >/dev/null
 stop_server
 start_server "$TMP/dev"
-run_fails "$FERRY" restore --latest -u "$U" --to "$U" --repo "$R" --yes
+run_fails "$FERRY" restore --latest -u "$U" --to "$U" --repo "$R" --yes --reboot-wait 0
 grep -q "R3" "$TMP/err" || fail "R3 not named: $(cat "$TMP/err")"
 [ -z "$(ls -A "$TMPDIR" | grep '^ferry-restore-' || true)" ] || fail "the temporary export was left after a refusal"
 stop_server
