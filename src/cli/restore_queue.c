@@ -107,7 +107,9 @@ static void wait_reboot(restore_run_t *run, restore_target_t *t)
     int64_t until = now_ms() + run->reboot_wait_ms;
     while (now_ms() < until) {
         ferry_host_device_t info;
-        if (ferry_host_device_info(t->udid, &run->hopts, &info) == FERRY_ENOTFOUND) {
+        int rc = ferry_host_device_info(t->udid, &run->hopts, &info);
+        /* not listed, usbmuxd gone with it (an emulator), or silent: away; answering but locked: here */
+        if (rc == FERRY_ENOTFOUND || rc == FERRY_EIO || rc == FERRY_ETIMEOUT) {
             restore_event(run, "rebooting", t->udid, "%s", "");
             return;
         }
@@ -145,8 +147,11 @@ static void restore_one(restore_run_t *run, restore_target_t *t)
 {
     restore_event(run, "start", t->udid, "\"items\":%zu", t->plan.n_items);
     transfer(run, t);
-    if (t->restored)
+    if (t->restored) {
+        restore_event(run, "transferred", t->udid, "\"files\":%llu,\"bytes\":%llu", (unsigned long long)t->res.files,
+                      (unsigned long long)t->res.bytes);
         read_back(run, t);
+    }
     char esc[600];
     restore_json_escape(t->error, esc, sizeof esc);
     restore_event(run, "done", t->udid, "\"restored\":%s,\"attempts\":%d,\"deviceError\":%d,"
