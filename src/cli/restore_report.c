@@ -33,7 +33,10 @@ static int expected(ferry_item_kind_t k, ferry_outcome_t o)
     case FERRY_OUT_SKIPPED:
         if (k == FERRY_ITEM_APP)
             return 1;
-        return k == FERRY_ITEM_MANAGEMENT_CONFIGURATION || k == FERRY_ITEM_MDM_ENROLLMENT || k == FERRY_ITEM_PROFILE ? 0 : -1;
+        return k == FERRY_ITEM_MANAGEMENT_CONFIGURATION || k == FERRY_ITEM_MDM_ENROLLMENT ||
+                       k == FERRY_ITEM_PROFILE
+                   ? 0
+                   : -1;
     case FERRY_OUT_RESTORED:
     case FERRY_OUT_RE_ENROLLED: return 1;
     case FERRY_OUT_DROPPED:

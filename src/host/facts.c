@@ -25,7 +25,8 @@
 
 static int lockdown_fail(const host_conn_t *c, const char *step, int err)
 {
-    return ferry_error_set(err == LOCKDOWN_E_MUX_ERROR || err == LOCKDOWN_E_RECEIVE_TIMEOUT ? FERRY_ETIMEOUT : FERRY_EDEVICE,
+    int code = err == LOCKDOWN_E_RECEIVE_TIMEOUT ? FERRY_ETIMEOUT : err == LOCKDOWN_E_MUX_ERROR ? FERRY_EIO : FERRY_EDEVICE;
+    return ferry_error_set(code,
                            "device %s: lockdownd %s failed (error %d): is the device attached, unlocked and "
                            "trusting this computer?", c->udid, step, err);
 }
