@@ -12,39 +12,6 @@ start_server "$TMP/dev"
 SNAP=$(snapshot_of "$U")
 run_ok "$FERRY" extract "$TMP/bk-$U/$U" "$TMP/orig"
 
-# signal_at FILES PID SIGNAL: waits (bounded) until the transfer has sent FILES files, then sends
-# SIGNAL; one watcher process follows the events as they come, so that a busy machine does not miss
-# the moment. Fails when the restore ended first.
-signal_at() {
-    python3 - "$TMP/events" "$1" "$2" "$3" <<'PY'
-import json, os, sys, time
-path, n, pid, sig = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-f = open(path)
-buf = ""
-for _ in range(60000):
-    chunk = f.read()
-    if chunk:
-        buf += chunk
-        *done, buf = buf.split("\n")
-        for l in done:
-            try:
-                e = json.loads(l)
-            except ValueError:
-                continue
-            if e.get("event") == "progress" and e.get("stage") == "transfer" and e.get("files", 0) >= n:
-                os.kill(pid, sig)
-                sys.exit(0)
-    else:
-        try:
-            if open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] == "Z":
-                sys.exit(1)  # exited, not yet reaped
-        except OSError:
-            sys.exit(1)
-        time.sleep(0.002)
-sys.exit(1)
-PY
-}
-
 for point in 1 300; do
     "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --system --remove --json >"$TMP/events" 2>"$TMP/err" &
     pid=$!

@@ -17,13 +17,8 @@ run_ok "$FERRY" extract "$TMP/bk-$U/$U" "$TMP/orig"
 "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --system --remove --retries 5 --json \
     >"$TMP/events" 2>"$TMP/err" &
 pid=$!
-for _ in $(seq 1 1200); do
-    grep -q '"stage":"transfer"' "$TMP/events" && break
-    kill -0 "$pid" 2>/dev/null || fail "the restore ended before the device went away: $(cat "$TMP/events" "$TMP/err")"
-    sleep 0.05
-done
-grep -q '"stage":"transfer"' "$TMP/events" || fail "the transfer never started"
-kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+signal_at 1 "$SERVER_PID" 9 "$pid" || fail "the restore ended before the device went away: $(cat "$TMP/events" "$TMP/err")"
+wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
 rm -f "$TMP/mux.sock"
 for _ in $(seq 1 600); do grep -q '"event":"retry"' "$TMP/events" && break; sleep 0.05; done
 start_server "$TMP/dev"
