@@ -107,9 +107,9 @@ static void wait_reboot(restore_run_t *run, restore_target_t *t)
     int64_t until = now_ms() + run->reboot_wait_ms;
     while (now_ms() < until) {
         ferry_host_device_t info;
-        int rc = ferry_host_device_info(t->udid, &run->hopts, &info);
-        /* not listed, usbmuxd gone with it (an emulator), or silent: away; answering but locked: here */
-        if (rc == FERRY_ENOTFOUND || rc == FERRY_EIO || rc == FERRY_ETIMEOUT) {
+        /* not listed, usbmuxd gone with it (an emulator), silent, or not answering lockdownd as it did
+         * a moment ago: away (read_back then waits until it answers properly) */
+        if (ferry_host_device_info(t->udid, &run->hopts, &info) != 0) {
             restore_event(run, "rebooting", t->udid, "%s", "");
             return;
         }

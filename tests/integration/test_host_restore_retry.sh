@@ -48,7 +48,7 @@ done
 grep -q '"event":"transferred"' "$TMP/events" || fail "no transferred event"
 stop_server
 for _ in $(seq 1 1200); do grep -q '"event":"rebooting"' "$TMP/events" && break; sleep 0.05; done
-grep -q '"event":"rebooting"' "$TMP/events" || fail "the reboot was not noticed: $(cat "$TMP/events")"
+grep -q '"event":"rebooting"' "$TMP/events" || fail "the reboot was not noticed: $(cat "$TMP/events" "$TMP/err")"
 start_server "$TMP/dev"
 set +e
 timeout 300 tail --pid="$pid" -f /dev/null
