@@ -372,6 +372,9 @@ int cmd_restore(int argc, char **argv)
     int ec = parse(argc, argv, &a);
     if (ec)
         return ec < 0 ? EXIT_OK : ec;
+    /* A device that goes away mid-write (unplugged, rebooting) must fail that write with EPIPE, not
+     * end the whole command: libimobiledevice writes to usbmuxd sockets without MSG_NOSIGNAL. */
+    signal(SIGPIPE, SIG_IGN);
     restore_source_t src;
     int rc = restore_source_open(&a.src, &src);
     ec = rc ? cli_fail(rc) : run_restore(&a, &src);
