@@ -14,7 +14,7 @@ start_server "$TMP/dev"
 SNAP=$(snapshot_of "$U")
 run_ok "$FERRY" extract "$TMP/bk-$U/$U" "$TMP/orig"
 
-"$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --system --remove --retries 5 --json \
+timeout 120 "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --system --remove --retries 5 --json \
     >"$TMP/events" 2>"$TMP/err" &
 pid=$!
 signal_at 1 "$SERVER_PID" 9 "$pid" || fail "the restore ended before the device went away: $(cat "$TMP/events" "$TMP/err")"
@@ -23,7 +23,7 @@ rm -f "$TMP/mux.sock"
 for _ in $(seq 1 600); do grep -q '"event":"retry"' "$TMP/events" && break; sleep 0.05; done
 start_server "$TMP/dev"
 set +e
-timeout 300 tail --pid="$pid" -f /dev/null
+timeout 130 tail --pid="$pid" -f /dev/null
 wait "$pid"; rc=$?
 set -e
 [ "$rc" = 0 ] || { cat "$TMP/events" "$TMP/err" >&2; fail "the restore did not recover, exit $rc"; }
@@ -38,7 +38,7 @@ same_files "$TMP/orig" "$TMP/dev/files" || fail "files differ after the retried 
 # the reboot after a restore: the device goes away once its restore is done and comes back; ferry
 # notices (a rebooting event) and reads it back when it answers again
 echo changed >"$TMP/dev/files/HomeDomain/extra.txt"
-"$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 60 --json >"$TMP/events" 2>"$TMP/err" &
+timeout 120 "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 60 --json >"$TMP/events" 2>"$TMP/err" &
 pid=$!
 for _ in $(seq 1 2400); do
     grep -q '"event":"transferred"' "$TMP/events" && break
@@ -54,7 +54,7 @@ for _ in $(seq 1 1200); do grep -q '"event":"rebooting"' "$TMP/events" && break;
 grep -q '"event":"rebooting"' "$TMP/events" || fail "the reboot was not noticed: $(cat "$TMP/events" "$TMP/err")"
 start_server "$TMP/dev"
 set +e
-timeout 300 tail --pid="$pid" -f /dev/null
+timeout 130 tail --pid="$pid" -f /dev/null
 wait "$pid"; rc=$?
 set -e
 [ "$rc" = 0 ] || { cat "$TMP/events" "$TMP/err" >&2; fail "the restore with a reboot exited $rc"; }
