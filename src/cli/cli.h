@@ -62,8 +62,6 @@ int cli_exit_code(int ferry_code);
 /* Prints "ferry <cmd>: <message>" and returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#endif
-
 /* ---- opening a backup from the command line (backup_open.c) ------------------------------------ */
 
 #include <getopt.h>
@@ -128,6 +126,25 @@ int cli_repo_resolve(const char *repo, const char *id, const char *udid, int lat
 /* Saves the KEK to the --derived-key-file when one was named and it did not exist yet. */
 int cli_backup_save_kek(const cli_backup_opts_t *o, const uint8_t *kek);
 
+/* ---- a backup's facts for the rules engine (backup_facts.c) ------------------------------------- */
+
+#include "ferry/policy.h"
+
+typedef struct {
+    ferry_backup_t *backup;         /* owned */
+    ferry_backup_content_t content;
+    ferry_backup_facts_t facts;
+    int have_content, have_facts;
+} cli_backup_facts_t;
+
+/* Reads the facts of the open backup b, which the holder takes over (also on failure): release
+ * everything with cli_backup_facts_free. */
+int cli_backup_facts_read(ferry_backup_t *b, cli_backup_facts_t *out);
+void cli_backup_facts_free(cli_backup_facts_t *h);
+
+/* `ferry restore` (cmd_restore.c). */
+int cmd_restore(int argc, char **argv);
+
 /* ---- secrets (secret.c) ----------------------------------------------------------------------- */
 
 /* Reads one password from file (first line), else fd (>= 0), else the environment variable env, else
@@ -156,21 +173,6 @@ void cli_progress_unlock(cli_progress_t *pr);
 void cli_progress_free(cli_progress_t *pr);
 /* "transfer", "commit", ... */
 const char *cli_progress_stage_name(ferry_host_stage_t s);
-/* ---- a backup's facts for the rules engine (backup_facts.c) ------------------------------------- */
-
-#include "ferry/policy.h"
-
-typedef struct {
-    ferry_backup_t *backup;         /* owned */
-    ferry_backup_content_t content;
-    ferry_backup_facts_t facts;
-    int have_content, have_facts;
-} cli_backup_facts_t;
-
-/* Reads the facts of the open backup b, which the holder takes over (also on failure): release
- * everything with cli_backup_facts_free. */
-int cli_backup_facts_read(ferry_backup_t *b, cli_backup_facts_t *out);
-void cli_backup_facts_free(cli_backup_facts_t *h);
 
 /* ---- the assignment service (assignment.c) ------------------------------------------------------ */
 
@@ -179,5 +181,4 @@ void cli_backup_facts_free(cli_backup_facts_t *h);
  * only_if_registered, a target not known as registered is left unassigned without asking. */
 int cli_target_assignment(const char *url, ferry_device_facts_t *t, int only_if_registered);
 
-/* `ferry restore` (cmd_restore.c). */
-int cmd_restore(int argc, char **argv);
+#endif

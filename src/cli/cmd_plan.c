@@ -184,7 +184,8 @@ static int restore_from_backup(const char *dir, plan_args_t *a, const ferry_devi
     cli_backup_facts_t h;
     ferry_plan_t p;
     int ec = EXIT_OK;
-    if ((rc = cli_backup_facts_read(b, &h)) == 0 && (rc = ferry_policy_restore_plan(&h.facts, target, &a->ropts, &p)) == 0) {
+    rc = cli_backup_facts_read(b, &h);
+    if (rc == 0 && (rc = ferry_policy_restore_plan(&h.facts, target, &a->ropts, &p)) == 0) {
         ec = print_plan(&p, a->json);
         ferry_plan_free(&p);
     }

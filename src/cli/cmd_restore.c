@@ -24,7 +24,7 @@
 
 enum {
     OPT_TO = 1200, OPT_LATEST, OPT_BACKUP, OPT_YES, OPT_FORCE, OPT_JOBS, OPT_REPO, OPT_SYSTEM,
-    OPT_SETTINGS, OPT_REMOVE, OPT_SKIP, OPT_TIMEOUT, OPT_AS, OPT_RETRIES,
+    OPT_SETTINGS, OPT_REMOVE, OPT_SKIP, OPT_TIMEOUT, OPT_AS, OPT_RETRIES, OPT_REBOOT_WAIT,
     OPT_ASSIGNMENT_URL,
 };
 
@@ -32,7 +32,7 @@ static const char USAGE[] =
     "usage: ferry restore (SNAPSHOT | --latest -u UDID | --backup DIR) --to UDID [--to UDID ...]\n"
     "                     [--yes] [--force] [--jobs N] [--repo R] [--json] [--system] [--settings]\n"
     "                     [--remove] [--skip CATEGORY ...] [--as finder|configurator] [--timeout S]\n"
-    "                     [--retries N]\n"
+    "                     [--retries N] [--reboot-wait S] [--assignment-url URL]\n"
     "Restores a snapshot onto attached devices: reads each device, shows the rules engine's plan, asks\n"
     "(unless --yes), refuses R3 and R4 (see --force), restores up to --jobs devices at once (default 8)\n"
     "with retries of transient failures, then reads each device back and reports, item by item,\n"
@@ -50,10 +50,13 @@ static const char USAGE[] =
     "  --timeout S       deadline of every wait on a device (default 30 s); a device gets 4 x S\n"
     "                    (at least 120 s) to come back after its restore\n"
     "  --retries N       further attempts after a transient failure (default 2)\n"
+    "  --reboot-wait S   how long a device may take to go away for its reboot before it is read\n"
+    "                    back (default 5 s; 0 reads it at once)\n"
     "  --assignment-url URL  ask this device-assignment service which targets are assigned in\n"
     "                    Apple Business Manager: they enroll again after the restore (D2, V1)\n"
     "Exit codes: 0 every device restored as planned, 1 a device failed, 2 usage, 3 wrong password,\n"
-    "4 a device does not match its plan, 5 a plan is refused (nothing was restored). docs/cli.md.\n"
+    "4 a device does not match its plan, 5 a plan is refused (nothing was restored), 6 a device\n"
+    "refused (MBErrorDomain), 7 a device did not answer in time, 130 Ctrl-C. docs/cli.md.\n"
     "Password of an encrypted backup:\n" CLI_BACKUP_OPTIONS_HELP;
 
 typedef struct {
@@ -61,7 +64,7 @@ typedef struct {
     cli_backup_opts_t pw;
     const char *to[MAX_TARGETS];
     size_t n_to;
-    int yes, json, jobs, timeout_s, retries;
+    int yes, json, jobs, timeout_s, retries, reboot_wait_s;
     ferry_restore_options_t ro;
     ferry_host_restore_opts_t hro;
     const char *assignment_url; /* --assignment-url: D2 and V1 in the plans */
@@ -123,6 +126,7 @@ static int parse_opt(args_t *a, int opt, const char *arg)
     case OPT_SKIP: return skip_list(arg, &a->ro.skip_categories);
     case OPT_TIMEOUT: return int_arg("--timeout", arg, 1, 86400, &a->timeout_s);
     case OPT_RETRIES: return int_arg("--retries", arg, 0, 10, &a->retries);
+    case OPT_REBOOT_WAIT: return int_arg("--reboot-wait", arg, 0, 600, &a->reboot_wait_s);
     case OPT_ASSIGNMENT_URL: a->assignment_url = arg; return 0;
     case OPT_AS:
         if (ferry_policy_host_parse(arg, &a->ro.host))
@@ -144,6 +148,7 @@ static int parse(int argc, char **argv, args_t *a)
         {"settings", no_argument, NULL, OPT_SETTINGS},   {"remove", no_argument, NULL, OPT_REMOVE},
         {"skip", required_argument, NULL, OPT_SKIP},     {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"as", required_argument, NULL, OPT_AS},         {"retries", required_argument, NULL, OPT_RETRIES},
+        {"reboot-wait", required_argument, NULL, OPT_REBOOT_WAIT},
         {"assignment-url", required_argument, NULL, OPT_ASSIGNMENT_URL},
         CLI_BACKUP_LONGOPTS, {0}};
     int opt, h;
@@ -187,7 +192,7 @@ static void print_plan(restore_run_t *run, const restore_target_t *t)
             if (s[i] != '\n')
                 s[k++] = s[i];
         s[k] = 0;
-        restore_event(run, "plan", t->udid, "\"plan\": %s", s);
+        restore_event(run, "plan", t->udid, "\"plan\":%s", s);
     } else {
         printf("Restore plan for %s:\n%s%s", t->udid, s, *s && s[strlen(s) - 1] == '\n' ? "" : "\n");
     }
@@ -201,10 +206,8 @@ static int plan_targets(restore_run_t *run, const args_t *a, const restore_sourc
     for (size_t i = 0; i < run->n_targets; i++) {
         restore_target_t *t = &run->targets[i];
         int rc = ferry_host_device_facts(t->udid, &run->hopts, &t->before);
-        if (rc) {
-            fprintf(stderr, "ferry restore: cannot read device %s: %s\n", t->udid, ferry_error_last());
-            return rc == FERRY_EINVAL ? EXIT_USAGE : EXIT_FAILURE_GENERIC;
-        }
+        if (rc)
+            return cli_fail(rc); /* the message names the device; nothing was sent to any device */
         t->have_before = 1;
         if (a->assignment_url && (rc = cli_target_assignment(a->assignment_url, &t->before, 0)) != 0)
             return cli_fail(ferry_error_wrap(rc, "device %s: cannot ask the assignment service %s", t->udid,
@@ -249,19 +252,33 @@ static int confirm(const restore_run_t *run)
     return EXIT_REFUSED;
 }
 
+/* One code for the whole run: the most telling failure wins (password, then a device's own answer,
+ * then a deadline, then anything else), and a mismatch only when every device was restored. */
 static int exit_code(const restore_run_t *run)
 {
-    int ec = EXIT_OK;
+    int password = 0, device = 0, timeout = 0, other = 0, mismatch = 0;
     for (size_t i = 0; i < run->n_targets; i++) {
         const restore_target_t *t = &run->targets[i];
-        if (!t->restored && (t->res.device_error == 207 || t->rc == FERRY_EPASSWORD))
-            return EXIT_PASSWORD;
-        if (!t->restored || !t->have_after)
-            ec = EXIT_FAILURE_GENERIC;
-        else if (t->mismatches && ec == EXIT_OK)
-            ec = EXIT_INTEGRITY;
+        if (!t->restored) {
+            password |= t->res.device_error == 207 || t->rc == FERRY_EPASSWORD;
+            device |= t->res.device_error != 0 || t->rc == FERRY_EDEVICE || t->rc == FERRY_ENOSPC;
+            timeout |= t->rc == FERRY_ETIMEOUT;
+            other = 1;
+        } else if (!t->have_after) {
+            other = 1;
+        } else if (t->mismatches) {
+            mismatch = 1;
+        }
     }
-    return ec;
+    if (password)
+        return EXIT_PASSWORD;
+    if (device)
+        return EXIT_DEVICE;
+    if (timeout)
+        return EXIT_TIMEOUT;
+    if (other)
+        return EXIT_FAILURE_GENERIC;
+    return mismatch ? EXIT_INTEGRITY : EXIT_OK;
 }
 
 static void run_free(restore_run_t *run)
@@ -277,6 +294,8 @@ static void run_free(restore_run_t *run)
         free(t->checks);
     }
     free(run->targets);
+    cli_progress_free(run->progress);
+    run->progress = NULL;
     pthread_mutex_destroy(&run->lock);
 }
 
@@ -306,26 +325,41 @@ static int run_restore(const args_t *a, restore_source_t *src)
     run.jobs = a->jobs;
     run.retries = a->retries;
     run.back_deadline_ms = a->timeout_s * 4000 > 120000 ? a->timeout_s * 4000 : 120000;
+    run.reboot_wait_ms = a->reboot_wait_s * 1000;
     run.json = a->json;
     run.n_targets = a->n_to;
     run.targets = calloc(a->n_to, sizeof *run.targets);
-    if (!run.targets) {
+    run.progress = cli_progress_new(a->json);
+    if (!run.targets || !run.progress) {
         run_free(&run);
         return cli_fail(ferry_error_set(FERRY_ENOMEM, "out of memory"));
     }
     for (size_t i = 0; i < a->n_to; i++)
         snprintf(run.targets[i].udid, sizeof run.targets[i].udid, "%s", a->to[i]);
     int ec = plan_targets(&run, a, src);
+    if (!ec && a->ro.skip_categories)
+        fprintf(stderr, "ferry restore: warning: --skip changes the plan only: the transfer does not tell the device "
+                        "yet, so it restores those categories too (docs/cli.md, known limits)\n");
     if (!ec && !a->yes)
         ec = confirm(&run);
+    if (ec == EXIT_REFUSED && a->json) { /* machines get a result object also when nothing ran */
+        for (size_t i = 0; i < run.n_targets; i++)
+            snprintf(run.targets[i].error, sizeof run.targets[i].error, "%s",
+                     run.targets[i].have_plan && run.targets[i].plan.verdict == FERRY_VERDICT_REFUSED
+                         ? run.targets[i].plan.refusal.why
+                         : "not restored: another device's plan was refused, or the restore was not confirmed");
+        restore_report_json(&run, stdout);
+    }
     if (!ec) {
         install_signals();
         restore_queue_run(&run);
+        cli_progress_free(run.progress); /* ends the bars before the report */
+        run.progress = NULL;
         if (a->json)
             restore_report_json(&run, stdout);
         else
             restore_report_text(&run, stdout);
-        ec = canceled ? EXIT_FAILURE_GENERIC : exit_code(&run);
+        ec = canceled ? EXIT_CANCELED : exit_code(&run);
     }
     run_free(&run);
     return ec;
@@ -340,12 +374,16 @@ int cmd_restore(int argc, char **argv)
     a.jobs = 8;
     a.timeout_s = 30;
     a.retries = 2;
+    a.reboot_wait_s = 5;
     a.hro.reboot = 1;
     a.hro.preserve_settings = 1; /* as idevicebackup2: --settings restores them from the backup */
     a.ro.host = FERRY_HOST_FINDER;
     int ec = parse(argc, argv, &a);
     if (ec)
         return ec < 0 ? EXIT_OK : ec;
+    /* A device that goes away mid-write (unplugged, rebooting) must fail that write with EPIPE, not
+     * end the whole command: libimobiledevice writes to usbmuxd sockets without MSG_NOSIGNAL. */
+    signal(SIGPIPE, SIG_IGN);
     restore_source_t src;
     int rc = restore_source_open(&a.src, &src);
     ec = rc ? cli_fail(rc) : run_restore(&a, &src);

@@ -49,20 +49,22 @@ typedef struct {
     int jobs;
     int retries;                     /* further attempts after a transient failure */
     int back_deadline_ms;            /* how long to wait for a device to come back after the restore */
+    int reboot_wait_ms;              /* how long a device may take to go away for its reboot */
     int json;
     /* the targets */
     restore_target_t *targets;
     size_t n_targets;
+    struct cli_progress *progress;   /* bars or JSON progress events (progress.c); also serialises output */
     /* shared by the workers */
-    pthread_mutex_t lock;            /* guards next, the output stream and events */
+    pthread_mutex_t lock;            /* guards next */
     size_t next;
     volatile sig_atomic_t *cancel;
 } restore_run_t;
 
 /* Restores every target, at most run->jobs at once; each target's outcome lands in its struct. */
 void restore_queue_run(restore_run_t *run);
-/* 1 when a failure is worth another attempt: timeouts, I/O drops, the device busy (4) or interrupted
- * (11); never a refusal, a wrong password, no space, Find My or Setup Assistant (207, 105, 211, 212). */
+/* 1 when a failure is worth another attempt: timeouts, I/O drops, a device gone for a moment, the
+ * device busy (4) or interrupted (11); never a refusal, a wrong password, no space, Find My or Setup Assistant (207, 105, 211, 212). */
 int restore_is_transient(int rc, int device_error);
 
 /* Compares t->plan with t->after (sets t->checks and t->mismatches). */
@@ -71,7 +73,7 @@ int restore_report_compare(restore_target_t *t);
 void restore_report_text(const restore_run_t *run, FILE *out);
 void restore_report_json(const restore_run_t *run, FILE *out);
 /* A JSON-lines event {"event": name, "udid": udid, ...extra}: extra is "" or `"key": value, ...`
- * already encoded. Locks run->lock. */
+ * already encoded. Written under the progress lock, so that lines never interleave. */
 void restore_event(restore_run_t *run, const char *name, const char *udid, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* s as the inside of a JSON string (quotes, backslashes and control characters escaped), cut to fit. */

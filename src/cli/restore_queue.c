@@ -28,7 +28,8 @@ int restore_is_transient(int rc, int device_error)
     case 0: break;
     default: return 0; /* 207, 105, 211, 212 and every other answer of the device */
     }
-    return rc == FERRY_ETIMEOUT || rc == FERRY_EIO;
+    /* ENOTFOUND: the device was read before the transfer, so it is reconnecting (a cable, a reboot). */
+    return rc == FERRY_ETIMEOUT || rc == FERRY_EIO || rc == FERRY_ENOTFOUND;
 }
 
 static int64_t now_ms(void)
@@ -50,59 +51,24 @@ static int pause_ms(restore_run_t *run, int ms)
     return run->cancel && *run->cancel;
 }
 
-typedef struct {
-    restore_run_t *run;
-    restore_target_t *t;
-    int stage;
-    uint64_t last_files;
-} progress_ctx_t;
-
-static const char *stage_name(ferry_host_stage_t s)
+/* The failure in words: the device's own code and text when it gave one, else ferry's message. */
+static void note_failure(restore_target_t *t, int rc)
 {
-    static const char *names[] = {"preflight", "connect", "transfer", "commit", "verify", "done"};
-    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
-}
-
-/* Events at each stage change and every 100 files: enough to follow a device, few enough for 8. */
-static void on_progress(const ferry_host_progress_t *p, void *vctx)
-{
-    progress_ctx_t *c = vctx;
-    if ((int)p->stage == c->stage && p->files_done < c->last_files + 100)
-        return;
-    c->stage = (int)p->stage;
-    c->last_files = p->files_done;
-    if (!c->run->json) {
-        pthread_mutex_lock(&c->run->lock);
-        fprintf(stderr, "%s: %s, %llu files, %llu bytes\n", c->t->udid, stage_name(p->stage),
-                (unsigned long long)p->files_done, (unsigned long long)p->bytes_done);
-        pthread_mutex_unlock(&c->run->lock);
-        return;
-    }
-    restore_event(c->run, "progress", c->t->udid, "\"stage\": \"%s\", \"files\": %llu, \"bytes\": %llu, "
-                  "\"bytes_total\": %llu", stage_name(p->stage), (unsigned long long)p->files_done,
-                  (unsigned long long)p->bytes_done, (unsigned long long)p->bytes_total);
-}
-
-static void note_failure(restore_run_t *run, restore_target_t *t, int rc)
-{
+    const ferry_host_result_t *r = &t->res;
     const char *m = ferry_error_last();
-    if (t->res.device_error)
-        snprintf(t->error, sizeof t->error, "device error %d: %s%s%s", t->res.device_error,
-                 ferry_host_mberror_message(t->res.device_error), t->res.device_message[0] ? " (" : "",
-                 t->res.device_message[0] ? t->res.device_message : "");
+    if (r->device_error)
+        snprintf(t->error, sizeof t->error, "device error %d: %s%s%s%s", r->device_error,
+                 ferry_host_mberror_message(r->device_error), r->device_message[0] ? " (" : "", r->device_message,
+                 r->device_message[0] ? ")" : "");
     else
         snprintf(t->error, sizeof t->error, "%s", m[0] ? m : ferry_error_name(rc));
-    if (t->res.device_error && t->res.device_message[0])
-        strncat(t->error, ")", sizeof t->error - strlen(t->error) - 1);
-    (void)run;
 }
 
 static void transfer(restore_run_t *run, restore_target_t *t)
 {
-    progress_ctx_t pc = {.run = run, .t = t, .stage = -1};
     ferry_host_opts_t opts = run->hopts;
-    opts.progress = on_progress;
-    opts.progress_ctx = &pc;
+    opts.progress = cli_progress_host;
+    opts.progress_ctx = run->progress;
     opts.cancel = run->cancel;
     int delay = BACKOFF_FIRST_MS;
     for (int attempt = 1; attempt <= 1 + run->retries; attempt++) {
@@ -116,16 +82,16 @@ static void transfer(restore_run_t *run, restore_target_t *t)
             t->error[0] = 0;
             return;
         }
-        note_failure(run, t, rc);
+        note_failure(t, rc);
         if ((run->cancel && *run->cancel) || !restore_is_transient(rc, t->res.device_error) || attempt > run->retries)
             return;
         char esc[600];
         restore_json_escape(t->error, esc, sizeof esc);
-        restore_event(run, "retry", t->udid, "\"attempt\": %d, \"delay_ms\": %d, \"error\": \"%s\"", attempt, delay, esc);
+        restore_event(run, "retry", t->udid, "\"attempt\":%d,\"delayMs\":%d,\"error\":\"%s\"", attempt, delay, esc);
         if (!run->json) {
-            pthread_mutex_lock(&run->lock);
+            cli_progress_lock(run->progress);
             fprintf(stderr, "%s: %s; trying again in %d s\n", t->udid, t->error, delay / 1000);
-            pthread_mutex_unlock(&run->lock);
+            cli_progress_unlock(run->progress);
         }
         if (pause_ms(run, delay))
             return;
@@ -133,14 +99,36 @@ static void transfer(restore_run_t *run, restore_target_t *t)
     }
 }
 
-/* The device reboots after a restore: read it back as soon as it answers, within the deadline. */
+/* A device reboots a moment after it reported the end of its restore; reading it before that would
+ * read the state it is about to leave. Waits (up to reboot_wait_ms) for it to go away; one that
+ * stays (the emulated device does not reboot) is read as it is. */
+static void wait_reboot(restore_run_t *run, restore_target_t *t)
+{
+    int64_t until = now_ms() + run->reboot_wait_ms;
+    while (now_ms() < until) {
+        ferry_host_device_t info;
+        /* not listed, usbmuxd gone with it (an emulator), silent, or not answering lockdownd as it did
+         * a moment ago: away (read_back then waits until it answers properly) */
+        if (ferry_host_device_info(t->udid, &run->hopts, &info) != 0) {
+            restore_event(run, "rebooting", t->udid, "%s", "");
+            return;
+        }
+        if (pause_ms(run, 500))
+            return;
+    }
+}
+
+/* Reads the device back as soon as it answers again, within the deadline. */
 static void read_back(restore_run_t *run, restore_target_t *t)
 {
+    if (run->reboot_wait_ms > 0 && run->ropts.reboot)
+        wait_reboot(run, t);
     int64_t deadline = now_ms() + run->back_deadline_ms;
     for (;;) {
         ferry_error_clear();
         if (ferry_host_device_facts(t->udid, &run->hopts, &t->after) == 0) {
             t->have_after = 1;
+            t->error[0] = 0;
             if (restore_report_compare(t))
                 snprintf(t->error, sizeof t->error, "%s", ferry_error_last());
             return;
@@ -157,15 +145,18 @@ static void read_back(restore_run_t *run, restore_target_t *t)
 
 static void restore_one(restore_run_t *run, restore_target_t *t)
 {
-    restore_event(run, "start", t->udid, "\"items\": %zu", t->plan.n_items);
+    restore_event(run, "start", t->udid, "\"items\":%zu", t->plan.n_items);
     transfer(run, t);
-    if (t->restored)
+    if (t->restored) {
+        restore_event(run, "transferred", t->udid, "\"files\":%llu,\"bytes\":%llu", (unsigned long long)t->res.files,
+                      (unsigned long long)t->res.bytes);
         read_back(run, t);
+    }
     char esc[600];
     restore_json_escape(t->error, esc, sizeof esc);
-    restore_event(run, "done", t->udid, "\"restored\": %s, \"attempts\": %d, \"device_error\": %d, "
-                  "\"mismatches\": %zu, \"error\": \"%s\"", t->restored ? "true" : "false", t->attempts,
-                  t->res.device_error, t->mismatches, esc);
+    restore_event(run, "done", t->udid, "\"restored\":%s,\"attempts\":%d,\"deviceError\":%d,"
+                  "\"mismatches\":%zu,\"error\":%s%s%s", t->restored ? "true" : "false", t->attempts,
+                  t->res.device_error, t->mismatches, esc[0] ? "\"" : "null", esc, esc[0] ? "\"" : "");
 }
 
 static void *worker(void *arg)

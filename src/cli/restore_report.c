@@ -33,7 +33,10 @@ static int expected(ferry_item_kind_t k, ferry_outcome_t o)
     case FERRY_OUT_SKIPPED:
         if (k == FERRY_ITEM_APP)
             return 1;
-        return k == FERRY_ITEM_MANAGEMENT_CONFIGURATION || k == FERRY_ITEM_MDM_ENROLLMENT || k == FERRY_ITEM_PROFILE ? 0 : -1;
+        return k == FERRY_ITEM_MANAGEMENT_CONFIGURATION || k == FERRY_ITEM_MDM_ENROLLMENT ||
+                       k == FERRY_ITEM_PROFILE
+                   ? 0
+                   : -1;
     case FERRY_OUT_RESTORED:
     case FERRY_OUT_RE_ENROLLED: return 1;
     case FERRY_OUT_DROPPED:
@@ -102,6 +105,8 @@ int restore_report_compare(restore_target_t *t)
 
 static const char *status_of(const restore_target_t *t)
 {
+    if (!t->restored && !t->attempts)
+        return t->have_plan && t->plan.verdict == FERRY_VERDICT_REFUSED ? "refused" : "not-started";
     if (!t->restored)
         return "failed";
     if (!t->have_after)
@@ -128,13 +133,13 @@ static void text_target(const restore_target_t *t, FILE *out)
         fprintf(out, "  could not read the device back: %s\n", t->error);
         return;
     }
-    fprintf(out, "  %-26s %-40s %-22s %s\n", "KIND", "ITEM", "PREDICTED", "ACTUAL");
+    fprintf(out, "  %-26s %-40s %-34s %s\n", "KIND", "ITEM", "PREDICTED", "ACTUAL");
     for (size_t i = 0; i < t->plan.n_items; i++) {
         const ferry_plan_item_t *it = &t->plan.items[i];
         char pred[64];
         snprintf(pred, sizeof pred, "%s%s%s", ferry_policy_outcome_name(it->d.outcome),
                  it->has_if_rejected ? "|" : "", it->has_if_rejected ? ferry_policy_outcome_name(it->if_rejected.outcome) : "");
-        fprintf(out, "  %-26s %-40s %-22s %s\n", ferry_policy_item_kind_name(it->kind), it->name[0] ? it->name : "-",
+        fprintf(out, "  %-26s %-40s %-34s %s\n", ferry_policy_item_kind_name(it->kind), it->name[0] ? it->name : "-",
                 pred, restore_check_name(t->checks[i]));
     }
 }
@@ -161,7 +166,7 @@ static void json_items(cli_json_t *j, const restore_target_t *t)
         cli_json_kv_string(j, "kind", ferry_policy_item_kind_name(it->kind));
         cli_json_kv_string(j, "item", it->name);
         cli_json_kv_string(j, "predicted", ferry_policy_outcome_name(it->d.outcome));
-        cli_json_kv_string(j, "if_mdm_rejects", it->has_if_rejected ? ferry_policy_outcome_name(it->if_rejected.outcome) : NULL);
+        cli_json_kv_string(j, "ifMdmRejects", it->has_if_rejected ? ferry_policy_outcome_name(it->if_rejected.outcome) : NULL);
         cli_json_kv_string(j, "actual", restore_check_name(t->checks[i]));
         cli_json_object_end(j);
     }
@@ -176,11 +181,11 @@ static void json_target(cli_json_t *j, const restore_target_t *t)
     cli_json_kv_int(j, "attempts", t->attempts);
     cli_json_kv_string(j, "error", t->error[0] ? t->error : NULL);
     if (t->res.device_error) {
-        cli_json_kv_int(j, "device_error", t->res.device_error);
-        cli_json_kv_string(j, "device_error_text", ferry_host_mberror_message(t->res.device_error));
+        cli_json_kv_int(j, "deviceError", t->res.device_error);
+        cli_json_kv_string(j, "deviceErrorText", ferry_host_mberror_message(t->res.device_error));
     }
-    cli_json_kv_int(j, "files", (int64_t)t->res.files);
-    cli_json_kv_int(j, "bytes", (int64_t)t->res.bytes);
+    cli_json_kv_int(j, "filesSent", (int64_t)t->res.files);
+    cli_json_kv_int(j, "bytesSent", (int64_t)t->res.bytes);
     cli_json_kv_int(j, "mismatches", (int64_t)t->mismatches);
     json_items(j, t);
     cli_json_object_end(j);
@@ -193,7 +198,7 @@ void restore_report_json(const restore_run_t *run, FILE *out)
     cli_json_object_begin(&j);
     cli_json_kv_string(&j, "event", "result");
     cli_json_kv_string(&j, "snapshot", run->snapshot_id[0] ? run->snapshot_id : NULL);
-    cli_json_kv_string(&j, "source_udid", run->source_udid);
+    cli_json_kv_string(&j, "sourceUdid", run->source_udid);
     size_t ok = 0;
     for (size_t i = 0; i < run->n_targets; i++)
         ok += !strcmp(status_of(&run->targets[i]), "ok");
@@ -235,10 +240,10 @@ void restore_event(restore_run_t *run, const char *name, const char *udid, const
     va_end(ap);
     if (n < 0)
         return; /* out of memory: an event is lost, the final result object still says everything */
-    pthread_mutex_lock(&run->lock);
+    cli_progress_lock(run->progress);
     /* udid passed ferry_store_check_udid and name is ours: neither needs escaping. */
-    fprintf(stdout, "{\"event\": \"%s\", \"udid\": \"%s\"%s%s}\n", name, udid, extra[0] ? ", " : "", extra);
+    fprintf(stdout, "{\"event\":\"%s\",\"udid\":\"%s\"%s%s}\n", name, udid, extra[0] ? "," : "", extra);
     fflush(stdout);
-    pthread_mutex_unlock(&run->lock);
+    cli_progress_unlock(run->progress);
     free(extra);
 }

@@ -3,12 +3,14 @@
  * libimobiledevice: lockdownd values (UniqueDeviceID, SerialNumber, ProductVersion,
  * com.apple.mobile.chaperone DeviceIsChaperoned, com.apple.mobile.backup WillEncrypt,
  * PasswordProtected), com.apple.mobile.MCInstall (GetCloudConfiguration, then GetProfileList) and
- * installation_proxy Browse. Used before a restore to plan it and after it to compare. Each
- * connection is opened and closed here; every MCInstall answer is awaited with the caller's deadline.
+ * installation_proxy Browse. Used before a restore to plan it and after it to compare. The connection
+ * is connect.c's (pairing, Trust and passcode messages); every MCInstall answer is awaited with the
+ * caller's deadline.
  * Facts the wire does not carry keep their defaults (facts_parse.c, docs/cli.md): restrictions are
  * Apple's defaults, no account, no category, no assignment.
  */
 #include "facts_internal.h"
+#include "host_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,43 +23,19 @@
 
 #define MCINSTALL_SERVICE "com.apple.mobile.MCInstall"
 
-typedef struct {
-    const char *udid;
-    int timeout_ms;
-    idevice_t dev;
-    lockdownd_client_t lck;
-} conn_t;
-
-static int lockdown_fail(const conn_t *c, const char *step, int err)
+static int lockdown_fail(const host_conn_t *c, const char *step, int err)
 {
-    return ferry_error_set(err == LOCKDOWN_E_MUX_ERROR || err == LOCKDOWN_E_RECEIVE_TIMEOUT ? FERRY_ETIMEOUT : FERRY_EDEVICE,
+    int code = err == LOCKDOWN_E_RECEIVE_TIMEOUT ? FERRY_ETIMEOUT : err == LOCKDOWN_E_MUX_ERROR ? FERRY_EIO : FERRY_EDEVICE;
+    return ferry_error_set(code,
                            "device %s: lockdownd %s failed (error %d): is the device attached, unlocked and "
-                           "trusting this computer (idevicepair pair)?", c->udid, step, err);
+                           "trusting this computer?", c->udid, step, err);
 }
 
-static int conn_open(conn_t *c)
-{
-    if (idevice_new_with_options(&c->dev, c->udid, IDEVICE_LOOKUP_USBMUX) != IDEVICE_E_SUCCESS)
-        return ferry_error_set(FERRY_ENOTFOUND, "device %s is not attached (usbmuxd does not list it)", c->udid);
-    lockdownd_error_t e = lockdownd_client_new_with_handshake(c->dev, &c->lck, "ferry");
-    return e == LOCKDOWN_E_SUCCESS ? 0 : lockdown_fail(c, "session", e);
-}
-
-static void conn_close(conn_t *c)
-{
-    if (c->lck)
-        lockdownd_client_free(c->lck);
-    if (c->dev)
-        idevice_free(c->dev);
-    c->lck = NULL;
-    c->dev = NULL;
-}
-
-static void value_copy(const conn_t *c, const char *domain, const char *key, char *dst, size_t n)
+static void value_copy(const host_conn_t *c, const char *domain, const char *key, char *dst, size_t n)
 {
     plist_t v = NULL;
     dst[0] = 0;
-    if (lockdownd_get_value(c->lck, domain, key, &v) == LOCKDOWN_E_SUCCESS && v) {
+    if (lockdownd_get_value(c->ld, domain, key, &v) == LOCKDOWN_E_SUCCESS && v) {
         char *s = plist_get_node_type(v) == PLIST_STRING ? ferry_plist_string_dup(v) : NULL;
         if (s)
             snprintf(dst, n, "%s", s);
@@ -67,18 +45,18 @@ static void value_copy(const conn_t *c, const char *domain, const char *key, cha
         plist_free(v);
 }
 
-static int value_bool(const conn_t *c, const char *domain, const char *key)
+static int value_bool(const host_conn_t *c, const char *domain, const char *key)
 {
     plist_t v = NULL;
     int r = 0;
-    if (lockdownd_get_value(c->lck, domain, key, &v) == LOCKDOWN_E_SUCCESS && v)
+    if (lockdownd_get_value(c->ld, domain, key, &v) == LOCKDOWN_E_SUCCESS && v)
         r = plist_get_node_type(v) == PLIST_BOOLEAN && plist_bool_val_is_true(v);
     if (v)
         plist_free(v);
     return r;
 }
 
-static int lockdown_values(const conn_t *c, ferry_device_facts_t *f)
+static int lockdown_values(const host_conn_t *c, ferry_device_facts_t *f)
 {
     char version[32];
     value_copy(c, NULL, "UniqueDeviceID", f->udid, sizeof f->udid);
@@ -96,7 +74,7 @@ static int lockdown_values(const conn_t *c, ferry_device_facts_t *f)
 }
 
 /* One MCInstall request and its reply (a new plist for the caller). */
-static int mc_request(const conn_t *c, property_list_service_client_t pl, const char *request, plist_t *reply)
+static int mc_request(const host_conn_t *c, property_list_service_client_t pl, const char *request, plist_t *reply)
 {
     plist_t req = plist_new_dict();
     plist_dict_set_item(req, "RequestType", plist_new_string(request));
@@ -115,10 +93,10 @@ static int mc_request(const conn_t *c, property_list_service_client_t pl, const 
                            e == PROPERTY_LIST_SERVICE_E_RECEIVE_TIMEOUT ? " before the deadline" : "");
 }
 
-static int mcinstall(const conn_t *c, ferry_device_facts_t *f)
+static int mcinstall(const host_conn_t *c, ferry_device_facts_t *f)
 {
     lockdownd_service_descriptor_t svc = NULL;
-    lockdownd_error_t le = lockdownd_start_service(c->lck, MCINSTALL_SERVICE, &svc);
+    lockdownd_error_t le = lockdownd_start_service(c->ld, MCINSTALL_SERVICE, &svc);
     if (le != LOCKDOWN_E_SUCCESS)
         return lockdown_fail(c, "StartService " MCINSTALL_SERVICE, le);
     property_list_service_client_t pl = NULL;
@@ -141,7 +119,7 @@ static int mcinstall(const conn_t *c, ferry_device_facts_t *f)
     return rc;
 }
 
-static int apps(const conn_t *c, ferry_device_facts_t *f)
+static int apps(const host_conn_t *c, ferry_device_facts_t *f)
 {
     instproxy_client_t ip = NULL;
     if (instproxy_client_start_service(c->dev, &ip, "ferry") != INSTPROXY_E_SUCCESS)
@@ -166,15 +144,15 @@ int ferry_host_device_facts(const char *udid, const ferry_host_opts_t *opts, fer
         return ferry_error_set(FERRY_EINVAL, "ferry_host_device_facts: no device");
     memset(out, 0, sizeof *out);
     ferry_policy_restrictions_default(&out->restrictions);
-    conn_t c = {.udid = udid, .timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : 30000};
-    int rc = conn_open(&c);
+    host_conn_t c;
+    int rc = host_conn_open(udid, opts, &c); /* the same connection as backups and restores (connect.c) */
     if (!rc)
         rc = lockdown_values(&c, out);
     if (!rc)
         rc = mcinstall(&c, out);
     if (!rc)
         rc = apps(&c, out);
-    conn_close(&c);
+    host_conn_close(&c);
     if (rc)
         ferry_host_facts_free(out);
     return rc;

@@ -27,3 +27,37 @@ PY
 device_state() {
     python3 -c 'import plistlib,sys; print(plistlib.load(open(sys.argv[1]+"/device.plist","rb"))["State"].get(sys.argv[2]))' "$1" "$2"
 }
+
+# signal_at FILES PID SIGNAL [WATCH]: waits (bounded) until the transfer in $TMP/events has sent FILES
+# files, then sends SIGNAL to PID (the restore, or another process such as the server); one watcher
+# process follows the events as they come, so that a busy machine does not miss the moment. Fails
+# when the process WATCH (default PID) ended first.
+signal_at() {
+    python3 - "$TMP/events" "$1" "$2" "$3" "${4:-$2}" <<'PY'
+import json, os, sys, time
+path, n, pid, sig, watch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+f = open(path)
+buf = ""
+for _ in range(60000):
+    chunk = f.read()
+    if chunk:
+        buf += chunk
+        *done, buf = buf.split("\n")
+        for l in done:
+            try:
+                e = json.loads(l)
+            except ValueError:
+                continue
+            if e.get("event") == "progress" and e.get("stage") == "transfer" and e.get("files", 0) >= n:
+                os.kill(pid, sig)
+                sys.exit(0)
+    else:
+        try:
+            if open("/proc/%d/stat" % watch).read().rsplit(")", 1)[1].split()[0] == "Z":
+                sys.exit(1)  # exited, not yet reaped
+        except OSError:
+            sys.exit(1)
+        time.sleep(0.002)
+sys.exit(1)
+PY
+}

@@ -1,11 +1,11 @@
 # ferry restore onto one emulated device: the plan is shown, refused without --yes when there is no
-# terminal, then a full restore (--system --remove) brings every file of the snapshot back
+# terminal, asked on a terminal (n: nothing, y: restored), then a full restore (--system --remove) brings every file of the snapshot back
 # byte-identical and the device, read back over MCInstall and installation_proxy, matches the plan;
 # --json gives JSON-lines events (plan, start, done) and a final result object; --backup DIR restores
 # a plain backup folder; a device that is not attached fails before anything is sent.
 . "$FERRY_TESTS/integration/emu_lib.sh"
 . "$FERRY_TESTS/integration/host_restore_lib.sh"
-need_tools idevicebackup2 python3 setsid
+need_tools idevicebackup2 python3 setsid script
 make_device "$TMP/dev" unmanaged-personal "Restore One"
 "$FERRY" device set "$TMP/dev" findmy false >/dev/null
 U=$(udid_of "$TMP/dev")
@@ -28,7 +28,20 @@ grep -q "Restore plan for $U" "$TMP/out" || fail "the plan was not shown"
 grep -q -- "--yes" "$TMP/err" || fail "the refusal does not name --yes: $(cat "$TMP/err")"
 [ "$(cat "$TMP/dev/files/$app_file")" = changed ] || fail "a file changed without confirmation"
 
-# the restore, text report
+# on a terminal (a pseudo-terminal from script): "n" restores nothing (exit 5), "y" restores
+set +e
+printf 'n\n' | timeout 120 script -qec "'$FERRY' restore '$SNAP' --to '$U' --repo '$TMP/repo' --system" /dev/null >"$TMP/out"
+rc=$?
+set -e
+[ "$rc" = 5 ] || fail "an answer n exited $rc, expected 5"
+grep -q "onto 1 device(s)? \[y/N\]" "$TMP/out" || fail "no question on the terminal: $(cat "$TMP/out")"
+[ "$(cat "$TMP/dev/files/$app_file")" = changed ] || fail "a file changed after the answer n"
+printf 'y\n' | timeout 120 script -qec "'$FERRY' restore '$SNAP' --to '$U' --repo '$TMP/repo' --system" /dev/null >"$TMP/out" \
+    || fail "the answer y did not restore: $(cat "$TMP/out")"
+cmp -s "$TMP/orig/$app_file" "$TMP/dev/files/$app_file" || fail "the answer y did not restore the file"
+
+# the restore, text report (the default --reboot-wait: the emulated device stays attached, it is read
+# after the wait)
 echo changed >"$TMP/dev/files/$home_file"
 echo extra >"$TMP/dev/files/HomeDomain/extra.txt"
 run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --settings --remove
@@ -42,7 +55,7 @@ same_files "$TMP/orig" "$TMP/dev/files" || fail "restored files differ from the 
 
 # --json: events and the result object, one JSON value per line
 echo changed >"$TMP/dev/files/$app_file"
-run_ok "$FERRY" restore --latest -u "$U" --to "$U" --repo "$TMP/repo" --yes --json --system --remove
+run_ok "$FERRY" restore --latest -u "$U" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --json --system --remove
 cp "$TMP/out" "$TMP/events"
 json_check "$TMP/events" '
 ev = [l["event"] for l in lines]
@@ -58,7 +71,7 @@ cmp -s "$TMP/orig/$app_file" "$TMP/dev/files/$app_file" || fail "--json restore 
 
 # --backup DIR: a plain Finder-layout folder
 echo changed >"$TMP/dev/files/$app_file"
-run_ok "$FERRY" restore --backup "$TMP/bk-$U" --to "$U" --yes --system
+run_ok "$FERRY" restore --backup "$TMP/bk-$U" --to "$U" --yes --reboot-wait 0 --system
 cmp -s "$TMP/orig/$app_file" "$TMP/dev/files/$app_file" || fail "--backup restore did not restore the file"
 
 # a target that is not attached: nothing is sent to any device

@@ -1,7 +1,8 @@
 # "Set up one, restore to many": one snapshot restored onto 8 emulated devices at once (--jobs 8).
 # Every device gets the snapshot's app files byte-identical and its own report line; the JSON result
 # holds the 8 devices, each restored, read back and matching its plan (D rules for the 7 others).
-# Then a device that refuses (Find My on: 211, not retried) fails alone while the others succeed.
+# Then a device that refuses (Find My on: 211, not retried) fails alone while the others succeed
+# (exit code 6).
 . "$FERRY_TESTS/integration/emu_lib.sh"
 . "$FERRY_TESTS/integration/host_restore_lib.sh"
 need_tools idevicebackup2 python3
@@ -20,7 +21,7 @@ app_file=$(cd "$TMP/orig" && find . -path './AppDomain-*' -type f | head -1)
 to=()
 for i in 1 2 3 4 5 6 7 8; do to+=(--to "$(udid_of "$TMP/d$i")"); done
 
-run_ok "$FERRY" restore "$SNAP" "${to[@]}" --repo "$TMP/repo" --yes --jobs 8 --system --json
+run_ok "$FERRY" restore "$SNAP" "${to[@]}" --repo "$TMP/repo" --yes --reboot-wait 0 --jobs 8 --system --json
 cp "$TMP/out" "$TMP/events"
 json_check "$TMP/events" '
 assert result["event"] == "result" and result["ok"] is True, result
@@ -40,7 +41,7 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 
 # text report: one block per device
-run_ok "$FERRY" restore "$SNAP" "${to[@]}" --repo "$TMP/repo" --yes --jobs 8
+run_ok "$FERRY" restore "$SNAP" "${to[@]}" --repo "$TMP/repo" --yes --reboot-wait 0 --jobs 8
 for i in 1 2 3 4 5 6 7 8; do
     grep -q "^Device $(udid_of "$TMP/d$i"): ok" "$TMP/out" || fail "no report for device $i"
 done
@@ -52,15 +53,15 @@ stop_server
 start_server "${dirs[@]}"
 for i in 1 2 3 4 5 6 7 8; do echo changed >"$TMP/d$i/files/$app_file"; done
 set +e
-timeout 300 "$FERRY" restore "$SNAP" "${to[@]}" --repo "$TMP/repo" --yes --jobs 4 --system --json >"$TMP/events" 2>"$TMP/err"
+timeout 300 "$FERRY" restore "$SNAP" "${to[@]}" --repo "$TMP/repo" --yes --reboot-wait 0 --jobs 4 --system --json >"$TMP/events" 2>"$TMP/err"
 rc=$?
 set -e
-[ "$rc" = 1 ] || fail "a failing device should make the exit code 1, got $rc"
+[ "$rc" = 6 ] || fail "a device that refuses should make the exit code 6, got $rc"
 json_check "$TMP/events" '
 bad = [d for d in result["devices"] if d["status"] != "ok"]
 assert len(bad) == 1 and bad[0]["udid"] == "'"$(udid_of "$TMP/d5")"'", bad
-assert bad[0]["device_error"] == 211 and bad[0]["attempts"] == 1, bad[0]
-assert "Find My" in bad[0]["device_error_text"], bad[0]
+assert bad[0]["deviceError"] == 211 and bad[0]["attempts"] == 1, bad[0]
+assert "Find My" in bad[0]["deviceErrorText"], bad[0]
 '
 for i in 1 2 3 4 6 7 8; do
     cmp -s "$TMP/orig/$app_file" "$TMP/d$i/files/$app_file" || fail "device $i was not restored next to a failing one"

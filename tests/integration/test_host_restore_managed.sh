@@ -12,14 +12,14 @@ start_server "$TMP/dev"
 SNAP=$(snapshot_of "$U")
 
 set +e
-timeout 120 "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --json >"$TMP/events" 2>"$TMP/err"
+timeout 120 "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --json >"$TMP/events" 2>"$TMP/err"
 rc=$?
 set -e
 [ "$rc" = 5 ] || fail "an enrolled target exited $rc, expected 5"
 grep -q "enrolled in MDM (profile-de)" "$TMP/err" || fail "the enrollment was not read over MCInstall: $(cat "$TMP/err")"
 grep -q "MCInstall $U: GetProfileList" "$TMP/server.log" || fail "MCInstall GetProfileList was not asked"
 
-run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --force --json
+run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --force --json
 cp "$TMP/out" "$TMP/events"
 json_check "$TMP/events" '
 d = result["devices"][0]

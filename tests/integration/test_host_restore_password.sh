@@ -21,7 +21,7 @@ echo changed >"$TMP/other/files/$app_file"
 
 printf 'wrong pw\n' >"$TMP/bad"; printf 'right pw\n' >"$TMP/good"
 set +e
-timeout 120 "$FERRY" restore "$SNAP" --to "$U" --to "$O" --repo "$TMP/repo" --yes --system --password-file "$TMP/bad" \
+timeout 120 "$FERRY" restore "$SNAP" --to "$U" --to "$O" --repo "$TMP/repo" --yes --reboot-wait 0 --system --password-file "$TMP/bad" \
     >"$TMP/out" 2>"$TMP/err"
 rc=$?
 set -e
@@ -31,15 +31,15 @@ grep -qi "password" "$TMP/err" || fail "the message does not name the password: 
 [ "$(cat "$TMP/other/files/$app_file")" = changed ] || fail "the other device changed after a wrong password"
 ! grep -q "MCInstall" "$TMP/server.log" || fail "a device was read although the password was wrong"
 
-run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --password-file "$TMP/good"
+run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --system --password-file "$TMP/good"
 grep -q "^Device $U: ok" "$TMP/out" || fail "no ok report: $(cat "$TMP/out")"
 cmp -s "$TMP/orig/$app_file" "$TMP/dev/files/$app_file" || fail "the encrypted restore did not restore the file"
 
-FERRY_BACKUP_PASSWORD="right pw" run_ok "$FERRY" restore "$SNAP" --to "$O" --repo "$TMP/repo" --yes --system
+FERRY_BACKUP_PASSWORD="right pw" run_ok "$FERRY" restore "$SNAP" --to "$O" --repo "$TMP/repo" --yes --reboot-wait 0 --system
 cmp -s "$TMP/orig/$app_file" "$TMP/other/files/$app_file" || fail "the restore with the variable did not restore"
 
 echo changed >"$TMP/dev/files/$app_file"
-run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --system --password-fd 7 7<"$TMP/good"
+run_ok "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --system --password-fd 7 7<"$TMP/good"
 cmp -s "$TMP/orig/$app_file" "$TMP/dev/files/$app_file" || fail "the restore with --password-fd did not restore"
 stop_server
 echo PASS

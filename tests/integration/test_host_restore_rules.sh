@@ -21,7 +21,7 @@ for i in 1 2 3 4; do echo changed >"$TMP/d$i/files/$app_file"; done
 
 restore_rc() {
     set +e
-    timeout 120 "$FERRY" restore "$SNAP" --repo "$TMP/repo" --yes --system "$@" >"$TMP/out" 2>"$TMP/err"
+    timeout 120 "$FERRY" restore "$SNAP" --repo "$TMP/repo" --yes --reboot-wait 0 --system "$@" >"$TMP/out" 2>"$TMP/err"
     echo $? >"$TMP/rc"
     set -e
 }
@@ -62,6 +62,9 @@ test_R3_one_refused_target_stops_all() {
 v = {l["udid"]: l["plan"]["verdict"] for l in lines if l["event"] == "plan"}
 assert v == {"'"$U4"'": "ok", "'"$U2"'": "refused"}, v
 assert not any(l["event"] in ("start", "done") for l in lines), lines
+st = {d["udid"]: d["status"] for d in result["devices"]}
+assert result["event"] == "result" and result["ok"] is False, result
+assert st == {"'"$U4"'": "not-started", "'"$U2"'": "refused"}, st
 '
     unchanged d4
     unchanged d2

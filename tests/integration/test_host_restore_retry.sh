@@ -1,0 +1,66 @@
+# A transient failure is retried: the emulated device goes away in the middle of the transfer (its
+# server is killed) and comes back; `ferry restore --retries 5` tries again after a pause and the
+# device ends restored, its report saying how many attempts it took. A device's own refusal (211) is
+# never retried (test_host_restore_fleet.sh). Then the device goes away for its "reboot" after a
+# restore and comes back: it is read back once it answers again.
+. "$FERRY_TESTS/integration/emu_lib.sh"
+. "$FERRY_TESTS/integration/host_restore_lib.sh"
+need_tools idevicebackup2 python3
+"$FERRY" device create "$TMP/dev" --template unmanaged-personal --name "Flaky" --seed 6 --files 3000 --size 64M \
+    >/dev/null || fail "ferry device create"
+"$FERRY" device set "$TMP/dev" findmy false >/dev/null
+U=$(udid_of "$TMP/dev")
+start_server "$TMP/dev"
+SNAP=$(snapshot_of "$U")
+run_ok "$FERRY" extract "$TMP/bk-$U/$U" "$TMP/orig"
+
+timeout 120 "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 0 --system --remove --retries 5 --json \
+    >"$TMP/events" 2>"$TMP/err" &
+pid=$!
+signal_at 1 "$SERVER_PID" 9 "$pid" || fail "the restore ended before the device went away: $(cat "$TMP/events" "$TMP/err")"
+wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+rm -f "$TMP/mux.sock"
+for _ in $(seq 1 600); do grep -q '"event":"retry"' "$TMP/events" && break; sleep 0.05; done
+start_server "$TMP/dev"
+set +e
+timeout 130 tail --pid="$pid" -f /dev/null
+wait "$pid"; rc=$?
+set -e
+[ "$rc" = 0 ] || { cat "$TMP/events" "$TMP/err" >&2; fail "the restore did not recover, exit $rc"; }
+json_check "$TMP/events" '
+retries = [l for l in lines if l["event"] == "retry"]
+assert retries, "no retry event"
+d = result["devices"][0]
+assert d["status"] == "ok" and d["attempts"] >= 2, d
+'
+same_files "$TMP/orig" "$TMP/dev/files" || fail "files differ after the retried restore"
+
+# the reboot after a restore: the device goes away once its restore is done and comes back; ferry
+# notices (a rebooting event) and reads it back when it answers again
+echo changed >"$TMP/dev/files/HomeDomain/extra.txt"
+timeout 120 "$FERRY" restore "$SNAP" --to "$U" --repo "$TMP/repo" --yes --reboot-wait 60 --json >"$TMP/events" 2>"$TMP/err" &
+pid=$!
+for _ in $(seq 1 2400); do
+    grep -q '"event":"transferred"' "$TMP/events" && break
+    kill -0 "$pid" 2>/dev/null || fail "the restore ended before its reboot: $(cat "$TMP/events" "$TMP/err")"
+    sleep 0.05
+done
+grep -q '"event":"transferred"' "$TMP/events" || fail "no transferred event"
+# a reboot is abrupt: kill -9 (SIGTERM while ferry is in the middle of a lockdownd session makes the
+# emulator report leaked TLS state at exit, which is not what this test is about)
+kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+rm -f "$TMP/mux.sock"
+for _ in $(seq 1 1200); do grep -q '"event":"rebooting"' "$TMP/events" && break; sleep 0.05; done
+grep -q '"event":"rebooting"' "$TMP/events" || fail "the reboot was not noticed: $(cat "$TMP/events" "$TMP/err")"
+start_server "$TMP/dev"
+set +e
+timeout 130 tail --pid="$pid" -f /dev/null
+wait "$pid"; rc=$?
+set -e
+[ "$rc" = 0 ] || { cat "$TMP/events" "$TMP/err" >&2; fail "the restore with a reboot exited $rc"; }
+json_check "$TMP/events" '
+d = result["devices"][0]
+assert d["status"] == "ok" and d["attempts"] == 1, d
+'
+stop_server
+echo PASS
