@@ -123,6 +123,10 @@ typedef struct {
     int remove_items_not_restored;/* RemoveItemsNotRestored */
     const char *password;         /* the backup's password for an encrypted backup, or NULL */
     size_t password_len;
+    /* ferry's extension of the Restore request's Options, read by the emulated device (ignored by
+     * real ones): the host type the device plans with (S5) and the data categories it leaves out (X1) */
+    ferry_host_type_t host_type;  /* FERRY_HOST_FINDER (not sent) or FERRY_HOST_CONFIGURATOR */
+    unsigned skip_categories;     /* FERRY_CAT_* bits; 0 sends nothing */
 } ferry_host_restore_opts_t;
 
 /* Restores the Finder-layout backup in backup_root/<source_udid>/ onto device target_udid. The backup

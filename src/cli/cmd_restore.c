@@ -317,6 +317,8 @@ static int run_restore(const args_t *a, restore_source_t *src)
     run.source_udid = src->source_udid;
     run.snapshot_id = src->snapshot_id;
     run.ropts = a->hro;
+    run.ropts.host_type = a->ro.host;                 /* S5 on the device */
+    run.ropts.skip_categories = a->ro.skip_categories; /* X1 on the device */
     run.ropts.password = src->cred.password;
     run.ropts.password_len = src->cred.password_len;
     run.hopts.timeout_ms = a->timeout_s * 1000;
@@ -337,9 +339,6 @@ static int run_restore(const args_t *a, restore_source_t *src)
     for (size_t i = 0; i < a->n_to; i++)
         snprintf(run.targets[i].udid, sizeof run.targets[i].udid, "%s", a->to[i]);
     int ec = plan_targets(&run, a, src);
-    if (!ec && a->ro.skip_categories)
-        fprintf(stderr, "ferry restore: warning: --skip changes the plan only: the transfer does not tell the device "
-                        "yet, so it restores those categories too (docs/cli.md, known limits)\n");
     if (!ec && !a->yes)
         ec = confirm(&run);
     if (ec == EXIT_REFUSED && a->json) { /* machines get a result object also when nothing ran */

@@ -58,6 +58,15 @@ static plist_t restore_options(const ferry_host_restore_opts_t *r)
     plist_dict_set_item(o, "RestoreDontCopyBackup", plist_new_bool(1));
     plist_dict_set_item(o, "RestorePreserveSettings", plist_new_bool(r ? r->preserve_settings != 0 : 1));
     plist_dict_set_item(o, "RemoveItemsNotRestored", plist_new_bool(r ? r->remove_items_not_restored != 0 : 0));
+    if (r && r->host_type != FERRY_HOST_FINDER)
+        plist_dict_set_item(o, "HostType", plist_new_string(ferry_policy_host_name(r->host_type)));
+    if (r && r->skip_categories) {
+        plist_t cats = plist_new_array();
+        for (unsigned bit = 1; bit; bit <<= 1)
+            if ((r->skip_categories & bit) && ferry_policy_category_name(bit))
+                plist_array_append_item(cats, plist_new_string(ferry_policy_category_name(bit)));
+        plist_dict_set_item(o, "SkipCategories", cats);
+    }
     if (r && r->password) {
         char *pw = strndup(r->password, r->password_len);
         if (pw) {
