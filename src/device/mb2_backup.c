@@ -42,6 +42,9 @@ typedef struct {
     uint8_t *prev_status;      /* the host's Status.plist, when it has one */
     size_t prev_status_len;
     size_t uploaded;
+    plist_t last;              /* last_backup.plist, or NULL */
+    int incremental;           /* the host holds our last backup and no full one was asked for */
+    plist_t stats;             /* fileID -> stat key of each file of files/ that went in (unencrypted) */
 } backup_t;
 
 static plist_t dl_msg(const char *name)
@@ -170,6 +173,65 @@ static int collect_blobs(backup_t *b)
     return rc;
 }
 
+/* ---- the stat cache of unencrypted incremental backups ----------------------------------------------
+ * last_backup.plist also keeps, for each file of files/ in an unencrypted backup, the stat it had
+ * (size, mtime and ctime to the nanosecond, inode, device). In the next incremental backup a file
+ * with the very same stat has the very same bytes (ctime moves on any write or metadata change, and
+ * the device is locked while it stages), and an unencrypted blob is the file's bytes: its blob is the
+ * one the host holds, whose SHA-1 the last backup recorded, so the device writes only its Manifest.db
+ * row and neither reads, copies nor hashes it. Anything else (no record, another stat, an encrypted
+ * backup, a full backup) goes the long way. */
+
+static void stat_key(const struct stat *st, char out[160])
+{
+    snprintf(out, 160, "%lld %lld.%09ld %lld.%09ld %llu %llu", (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+             (long)st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec,
+             (unsigned long long)st->st_ino, (unsigned long long)st->st_dev);
+}
+
+static int stat_known(void *ctx, const char *domain, const char *relpath, const struct stat *st)
+{
+    backup_t *b = ctx;
+    if (!b->incremental || !b->last)
+        return 0;
+    plist_t stats = plist_dict_get_item(b->last, "Stat");
+    plist_t files = plist_dict_get_item(b->last, "Files");
+    if (!stats || plist_get_node_type(stats) != PLIST_DICT || !files || plist_get_node_type(files) != PLIST_DICT)
+        return 0;
+    char fileid[41], key[160];
+    ferry_fileid(domain, relpath, fileid);
+    stat_key(st, key);
+    char *was = emu_dict_string(stats, fileid);
+    char *digest = emu_dict_string(files, fileid);
+    int known = was && digest && !strcmp(was, key) && strlen(digest) == 40 && is_hex(digest, 40);
+    if (known) {
+        int rc = add_staged(b, fileid, (uint64_t)st->st_size);
+        if (rc) {
+            free(was);
+            free(digest);
+            return rc;
+        }
+        memcpy(b->files[b->nfiles - 1].digest, digest, 41);
+        b->files[b->nfiles - 1].unchanged = 1;
+    }
+    free(was);
+    free(digest);
+    return known;
+}
+
+static int stat_added(void *ctx, const char *domain, const char *relpath, const struct stat *st, int known)
+{
+    backup_t *b = ctx;
+    (void)known;
+    if (!b->stats && !(b->stats = plist_new_dict()))
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    char fileid[41], key[160];
+    ferry_fileid(domain, relpath, fileid);
+    stat_key(st, key);
+    plist_dict_set_item(b->stats, fileid, plist_new_string(key));
+    return 0;
+}
+
 /* Writes the backup the device makes of itself (ferry_device_backup_write: the B rules decide the
  * content) into the staging folder. */
 static int stage(backup_t *b)
@@ -189,8 +251,9 @@ static int stage(backup_t *b)
     ferry_keybag_t *kb = NULL;
     int rc = d->will_encrypt ? mb2_keybag_get(d, &kb) : 0;
     o.keybag = kb;
+    dev_backup_hook_t hook = {stat_known, stat_added, b};
     if (!rc)
-        rc = ferry_device_backup_write(d->model, &o, b->udid_dir, NULL);
+        rc = dev_backup_write_hooked(d->model, &o, b->udid_dir, NULL, d->will_encrypt ? NULL : &hook);
     ferry_keybag_free(kb);
     return rc ? rc : collect_blobs(b);
 }
@@ -345,28 +408,32 @@ static char *plist_uuid(const uint8_t *data, size_t len)
     return u;
 }
 
-/* Marks unchanged files and removes, on the host, the blobs of files that are gone. */
-static int plan_incremental(backup_t *b, int full)
+/* Before staging: whether the host holds our last backup (its Status.plist has that UUID). */
+static void decide_incremental(backup_t *b, int full)
 {
     char *path = last_path(b);
-    plist_t last = NULL;
-    if (!path || ferry_plist_read_file(path, 0, &last))
+    if (!path || ferry_plist_read_file(path, 0, &b->last))
         ferry_error_clear();
     free(path);
     char *prev = plist_uuid(b->prev_status, b->prev_status_len);
-    char *mine = emu_dict_string(last, "UUID");
-    plist_t files = last ? plist_dict_get_item(last, "Files") : NULL;
-    /* blobs are compared by their bytes, so a change of encryption or keybag re-sends them all */
-    int incremental = !full && prev && mine && !strcmp(prev, mine) && files &&
-                      plist_get_node_type(files) == PLIST_DICT;
+    char *mine = emu_dict_string(b->last, "UUID");
+    plist_t files = b->last ? plist_dict_get_item(b->last, "Files") : NULL;
+    b->incremental = !full && prev && mine && !strcmp(prev, mine) && files && plist_get_node_type(files) == PLIST_DICT;
     free(prev);
     free(mine);
+}
+
+/* Marks unchanged files and removes, on the host, the blobs of files that are gone. */
+static int plan_incremental(backup_t *b)
+{
+    plist_t files = b->last ? plist_dict_get_item(b->last, "Files") : NULL;
+    /* blobs are compared by their bytes, so a change of encryption or keybag re-sends them all */
     int rc = 0;
-    if (incremental) {
+    if (b->incremental) {
         plist_t gone = plist_new_array();
         for (size_t i = 0; i < b->nfiles; i++) {
             char *d = emu_dict_string(files, b->files[i].fileid);
-            b->files[i].unchanged = d && !strcmp(d, b->files[i].digest);
+            b->files[i].unchanged = d && !strcmp(d, b->files[i].digest); /* stat-known: true */
             free(d);
             plist_dict_remove_item(files, b->files[i].fileid);
         }
@@ -398,7 +465,6 @@ static int plan_incremental(backup_t *b, int full)
             plist_free(gone);
         }
     }
-    plist_free(last);
     return rc;
 }
 
@@ -407,6 +473,8 @@ static int hash_staged(backup_t *b)
     int rc = 0;
     char rel[128];
     for (size_t i = 0; !rc && i < b->nfiles; i++) {
+        if (b->files[i].unchanged)
+            continue; /* stat-known: no staged blob, the digest is the last backup's */
         snprintf(rel, sizeof rel, "%.2s/%s", b->files[i].fileid, b->files[i].fileid);
         char *p = ferry_path_join(b->udid_dir, rel);
         rc = p ? sha1_file(p, b->files[i].digest) : ferry_error_set(FERRY_ENOMEM, "out of memory");
@@ -432,6 +500,10 @@ static int save_last(backup_t *b, int encrypted)
     plist_dict_set_item(last, "UUID", plist_new_string(uuid));
     plist_dict_set_item(last, "Encrypted", plist_new_bool(encrypted));
     plist_dict_set_item(last, "Files", files);
+    if (!encrypted && b->stats) {
+        plist_dict_set_item(last, "Stat", b->stats);
+        b->stats = NULL;
+    }
     char *path = last_path(b);
     rc = path ? ferry_plist_write_file(path, last, 0) : ferry_error_set(FERRY_ENOMEM, "out of memory");
     free(path);
@@ -451,6 +523,8 @@ static void backup_clear(backup_t *b)
         free(b->files[i].device_path);
     free(b->files);
     free(b->prev_status);
+    plist_free(b->last);
+    plist_free(b->stats);
 }
 
 int mb2_backup(emu_conn_t *c, plist_t req)
@@ -475,6 +549,7 @@ int mb2_backup(emu_conn_t *c, plist_t req)
         return emu_dl_finish(c, MB2_E_INVALID, "backups of this device must be encrypted "
                              "(forceEncryptedBackup): set a backup password first", NULL);
     }
+    decide_incremental(&b, full);
     pthread_mutex_lock(&d->lock);
     int srs = stage(&b);
     pthread_mutex_unlock(&d->lock);
@@ -495,7 +570,7 @@ int mb2_backup(emu_conn_t *c, plist_t req)
         backup_clear(&b);
         return emu_dl_finish(c, MB2_E_GENERIC, msg, NULL);
     }
-    rc = plan_incremental(&b, full);
+    rc = plan_incremental(&b);
     if (!rc)
         rc = upload(&b);
     if (!rc && save_last(&b, encrypted))
