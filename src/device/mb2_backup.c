@@ -31,6 +31,16 @@ typedef struct {
     int unchanged;             /* the host already holds this blob from our last backup */
 } staged_file_t;
 
+/* One blob of the last backup: its SHA-1 and, for a file of files/ in an unencrypted backup, the
+ * stat it had (NULL otherwise). libplist 2.2 looks dictionary keys up one by one, so the tens of
+ * thousands of entries live in sorted arrays, never in a plist dictionary. */
+typedef struct {
+    char fileid[41];
+    char digest[41];
+    char *stat;
+    int seen;
+} last_entry_t;
+
 typedef struct {
     emu_conn_t *c;
     ferry_writer_t *w;
@@ -42,9 +52,11 @@ typedef struct {
     uint8_t *prev_status;      /* the host's Status.plist, when it has one */
     size_t prev_status_len;
     size_t uploaded;
-    plist_t last;              /* last_backup.plist, or NULL */
+    last_entry_t *last;        /* last_backup.plist's blobs, sorted by fileID */
+    size_t nlast;
     int incremental;           /* the host holds our last backup and no full one was asked for */
-    plist_t stats;             /* fileID -> stat key of each file of files/ that went in (unencrypted) */
+    last_entry_t *stats;       /* the stat key of each file of files/ that went in (digest unused) */
+    size_t nstats, capstats;
 } backup_t;
 
 static plist_t dl_msg(const char *name)
@@ -189,46 +201,57 @@ static void stat_key(const struct stat *st, char out[160])
              (unsigned long long)st->st_ino, (unsigned long long)st->st_dev);
 }
 
+static int entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const last_entry_t *)a)->fileid, ((const last_entry_t *)b)->fileid);
+}
+
+static last_entry_t *entry_find(last_entry_t *v, size_t n, const char *fileid)
+{
+    last_entry_t k;
+    memcpy(k.fileid, fileid, 41);
+    return n ? bsearch(&k, v, n, sizeof *v, entry_cmp) : NULL;
+}
+
 static int stat_known(void *ctx, const char *domain, const char *relpath, const struct stat *st)
 {
     backup_t *b = ctx;
-    if (!b->incremental || !b->last)
-        return 0;
-    plist_t stats = plist_dict_get_item(b->last, "Stat");
-    plist_t files = plist_dict_get_item(b->last, "Files");
-    if (!stats || plist_get_node_type(stats) != PLIST_DICT || !files || plist_get_node_type(files) != PLIST_DICT)
+    if (!b->incremental)
         return 0;
     char fileid[41], key[160];
     ferry_fileid(domain, relpath, fileid);
     stat_key(st, key);
-    char *was = emu_dict_string(stats, fileid);
-    char *digest = emu_dict_string(files, fileid);
-    int known = was && digest && !strcmp(was, key) && strlen(digest) == 40 && is_hex(digest, 40);
-    if (known) {
-        int rc = add_staged(b, fileid, (uint64_t)st->st_size);
-        if (rc) {
-            free(was);
-            free(digest);
-            return rc;
-        }
-        memcpy(b->files[b->nfiles - 1].digest, digest, 41);
-        b->files[b->nfiles - 1].unchanged = 1;
-    }
-    free(was);
-    free(digest);
-    return known;
+    const last_entry_t *e = entry_find(b->last, b->nlast, fileid);
+    if (!e || !e->stat || strcmp(e->stat, key))
+        return 0;
+    int rc = add_staged(b, fileid, (uint64_t)st->st_size);
+    if (rc)
+        return rc;
+    memcpy(b->files[b->nfiles - 1].digest, e->digest, 41);
+    b->files[b->nfiles - 1].unchanged = 1;
+    return 1;
 }
 
 static int stat_added(void *ctx, const char *domain, const char *relpath, const struct stat *st, int known)
 {
     backup_t *b = ctx;
     (void)known;
-    if (!b->stats && !(b->stats = plist_new_dict()))
-        return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    char fileid[41], key[160];
-    ferry_fileid(domain, relpath, fileid);
+    if (b->nstats == b->capstats) {
+        size_t cap = b->capstats ? b->capstats * 2 : 256;
+        last_entry_t *v = realloc(b->stats, cap * sizeof *v);
+        if (!v)
+            return ferry_error_set(FERRY_ENOMEM, "out of memory");
+        b->stats = v;
+        b->capstats = cap;
+    }
+    char key[160];
     stat_key(st, key);
-    plist_dict_set_item(b->stats, fileid, plist_new_string(key));
+    last_entry_t *e = &b->stats[b->nstats];
+    memset(e, 0, sizeof *e);
+    ferry_fileid(domain, relpath, e->fileid);
+    if (!(e->stat = strdup(key)))
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    b->nstats++;
     return 0;
 }
 
@@ -354,7 +377,7 @@ static int upload(backup_t *b)
 
 /* ---- incremental backups ----------------------------------------------------------------------------
  * The device remembers what its last finished backup uploaded (<state>/<udid>/last_backup.plist:
- * Status.plist UUID, encryption, fileID -> SHA-1 of the blob). When the host's current Status.plist
+ * Status.plist UUID, encryption, "Blobs": "<fileID> <SHA-1 of the blob>[ <stat key>]" each). When the host's current Status.plist
  * carries that UUID, the host holds that backup, so a non-forced backup re-sends only blobs whose
  * bytes changed and removes the blobs of files that are gone. Encrypted backups too: the device keeps
  * its backup keybag and derives each file key from the content (mb2_keybag.c, file_keys.c), so an
@@ -408,64 +431,94 @@ static char *plist_uuid(const uint8_t *data, size_t len)
     return u;
 }
 
-/* Before staging: whether the host holds our last backup (its Status.plist has that UUID). */
+/* "<fileID> <SHA-1>[ <stat key>]": one blob of last_backup.plist. */
+static int parse_entry(const char *str, last_entry_t *e)
+{
+    memset(e, 0, sizeof *e);
+    if (!str || strlen(str) < 81 || str[40] != ' ' || (str[81] && str[81] != ' '))
+        return 0;
+    memcpy(e->fileid, str, 40);
+    memcpy(e->digest, str + 41, 40);
+    if (!is_hex(e->fileid, 40) || !is_hex(e->digest, 40))
+        return 0;
+    if (str[81] && !(e->stat = strdup(str + 82)))
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    return 1;
+}
+
+static int load_entries(backup_t *b, plist_t blobs)
+{
+    uint32_t n = plist_array_get_size(blobs);
+    b->last = calloc(n ? n : 1, sizeof *b->last);
+    if (!b->last)
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < n; i++) {
+        plist_t it = plist_array_get_item(blobs, i);
+        char *str = NULL;
+        if (plist_get_node_type(it) == PLIST_STRING)
+            plist_get_string_val(it, &str);
+        int ok = parse_entry(str, &b->last[b->nlast]);
+        free(str);
+        if (ok < 0)
+            return ok;
+        b->nlast += ok;
+    }
+    qsort(b->last, b->nlast, sizeof *b->last, entry_cmp);
+    return 0;
+}
+
+/* Before staging: whether the host holds our last backup (its Status.plist has that UUID). A state
+ * folder that cannot be read only makes the backup complete. */
 static void decide_incremental(backup_t *b, int full)
 {
     char *path = last_path(b);
-    if (!path || ferry_plist_read_file(path, 0, &b->last))
+    plist_t last = NULL;
+    if (!path || ferry_plist_read_file(path, 0, &last))
         ferry_error_clear();
     free(path);
     char *prev = plist_uuid(b->prev_status, b->prev_status_len);
-    char *mine = emu_dict_string(b->last, "UUID");
-    plist_t files = b->last ? plist_dict_get_item(b->last, "Files") : NULL;
-    b->incremental = !full && prev && mine && !strcmp(prev, mine) && files && plist_get_node_type(files) == PLIST_DICT;
+    char *mine = emu_dict_string(last, "UUID");
+    plist_t blobs = last ? plist_dict_get_item(last, "Blobs") : NULL;
+    b->incremental = !full && prev && mine && !strcmp(prev, mine) && blobs && plist_get_node_type(blobs) == PLIST_ARRAY;
+    if (b->incremental && load_entries(b, blobs)) {
+        ferry_log(FERRY_LOG_WARN, "device %s: %s: this backup is complete", b->c->dev->udid, ferry_error_last());
+        b->incremental = 0;
+    }
     free(prev);
     free(mine);
+    plist_free(last);
 }
 
-/* Marks unchanged files and removes, on the host, the blobs of files that are gone. */
+/* Marks unchanged files (the same blob bytes as last time) and removes, on the host, the blobs of
+ * files that are gone. */
 static int plan_incremental(backup_t *b)
 {
-    plist_t files = b->last ? plist_dict_get_item(b->last, "Files") : NULL;
-    /* blobs are compared by their bytes, so a change of encryption or keybag re-sends them all */
-    int rc = 0;
-    if (b->incremental) {
-        plist_t gone = plist_new_array();
-        for (size_t i = 0; i < b->nfiles; i++) {
-            char *d = emu_dict_string(files, b->files[i].fileid);
-            b->files[i].unchanged = d && !strcmp(d, b->files[i].digest); /* stat-known: true */
-            free(d);
-            plist_dict_remove_item(files, b->files[i].fileid);
-        }
-        plist_dict_iter it = NULL;
-        plist_dict_new_iter(files, &it);
-        char *key = NULL;
-        plist_t val = NULL;
-        char rel[512];
-        for (;;) {
-            plist_dict_next_item(files, it, &key, &val);
-            if (!key)
-                break;
-            if (strlen(key) == 40 && !ferry_path_check_domain(key, 40)) {
-                snprintf(rel, sizeof rel, "%s/%.2s/%s", b->c->dev->udid, key, key);
-                plist_array_append_item(gone, plist_new_string(rel));
-            }
-            free(key);
-            key = NULL;
-        }
-        free(it);
-        if (plist_array_get_size(gone) > 0) {
-            plist_t m = dl_msg("DLMessageRemoveItems");
-            plist_array_append_item(m, gone);
-            plist_array_append_item(m, plist_new_dict());
-            plist_array_append_item(m, plist_new_real(0.0));
-            int64_t code;
-            rc = emu_dl_request(b->c, m, &code, NULL);
-        } else {
-            plist_free(gone);
-        }
+    if (!b->incremental)
+        return 0;
+    for (size_t i = 0; i < b->nfiles; i++) {
+        last_entry_t *e = entry_find(b->last, b->nlast, b->files[i].fileid);
+        b->files[i].unchanged = e && !strcmp(e->digest, b->files[i].digest); /* stat-known: true */
+        if (e)
+            e->seen = 1;
     }
-    return rc;
+    plist_t gone = plist_new_array();
+    char rel[512];
+    for (size_t i = 0; i < b->nlast; i++) {
+        if (b->last[i].seen)
+            continue;
+        snprintf(rel, sizeof rel, "%s/%.2s/%s", b->c->dev->udid, b->last[i].fileid, b->last[i].fileid);
+        plist_array_append_item(gone, plist_new_string(rel));
+    }
+    if (plist_array_get_size(gone) == 0) {
+        plist_free(gone);
+        return 0;
+    }
+    plist_t m = dl_msg("DLMessageRemoveItems");
+    plist_array_append_item(m, gone);
+    plist_array_append_item(m, plist_new_dict());
+    plist_array_append_item(m, plist_new_real(0.0));
+    int64_t code;
+    return emu_dl_request(b->c, m, &code, NULL);
 }
 
 static int hash_staged(backup_t *b)
@@ -493,17 +546,19 @@ static int save_last(backup_t *b, int encrypted)
     plist_free(status);
     if (!uuid)
         return rc ? rc : ferry_error_set(FERRY_EFORMAT, "the staged Status.plist has no UUID");
+    if (!encrypted && b->nstats)
+        qsort(b->stats, b->nstats, sizeof *b->stats, entry_cmp);
     plist_t last = plist_new_dict();
-    plist_t files = plist_new_dict();
-    for (size_t i = 0; i < b->nfiles; i++)
-        plist_dict_set_item(files, b->files[i].fileid, plist_new_string(b->files[i].digest));
+    plist_t blobs = plist_new_array();
+    for (size_t i = 0; i < b->nfiles; i++) {
+        const last_entry_t *e = encrypted ? NULL : entry_find(b->stats, b->nstats, b->files[i].fileid);
+        char line[256];
+        snprintf(line, sizeof line, "%s %s%s%s", b->files[i].fileid, b->files[i].digest, e ? " " : "", e ? e->stat : "");
+        plist_array_append_item(blobs, plist_new_string(line));
+    }
     plist_dict_set_item(last, "UUID", plist_new_string(uuid));
     plist_dict_set_item(last, "Encrypted", plist_new_bool(encrypted));
-    plist_dict_set_item(last, "Files", files);
-    if (!encrypted && b->stats) {
-        plist_dict_set_item(last, "Stat", b->stats);
-        b->stats = NULL;
-    }
+    plist_dict_set_item(last, "Blobs", blobs);
     char *path = last_path(b);
     rc = path ? ferry_plist_write_file(path, last, 0) : ferry_error_set(FERRY_ENOMEM, "out of memory");
     free(path);
@@ -523,8 +578,12 @@ static void backup_clear(backup_t *b)
         free(b->files[i].device_path);
     free(b->files);
     free(b->prev_status);
-    plist_free(b->last);
-    plist_free(b->stats);
+    for (size_t i = 0; i < b->nlast; i++)
+        free(b->last[i].stat);
+    free(b->last);
+    for (size_t i = 0; i < b->nstats; i++)
+        free(b->stats[i].stat);
+    free(b->stats);
 }
 
 int mb2_backup(emu_conn_t *c, plist_t req)
