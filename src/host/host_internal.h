@@ -18,6 +18,7 @@
 #include <libimobiledevice/lockdown.h>
 #include <libimobiledevice/mobilebackup2.h>
 #include <libimobiledevice/notification_proxy.h>
+#include <libimobiledevice/property_list_service.h>
 #include <libimobiledevice/service.h>
 
 #include "ferry/host.h"
@@ -60,11 +61,12 @@ typedef struct {
     lockdownd_client_t ld;         /* NULL once mobilebackup2 is started */
     host_wire_t wire;              /* mobilebackup2 (wire.svc NULL until started) */
     /* The sync session of backups and restores (synclock.c): notification_proxy and the AFC lock. */
-    np_client_t np;
+    property_list_service_client_t np; /* notification_proxy, spoken with property_list_service */
     afc_client_t afc;
     uint64_t lock_handle;
     int lock_open, locked;
     volatile sig_atomic_t device_cancel; /* the user canceled the sync on the device */
+    void *np_watch;                /* synclock.c's notification watcher while the sync runs, or NULL */
 } host_conn_t;
 
 /* The deadline in force for opts (opts may be NULL). */
