@@ -377,7 +377,8 @@ static int upload(backup_t *b)
 
 /* ---- incremental backups ----------------------------------------------------------------------------
  * The device remembers what its last finished backup uploaded (<state>/<udid>/last_backup.plist:
- * Status.plist UUID, encryption, "Blobs": "<fileID> <SHA-1 of the blob>[ <stat key>]" each). When the host's current Status.plist
+ * Status.plist UUID, encryption, "Blobs": one string of lines "<fileID> <SHA-1 of the blob>[ <stat key>]",
+ * a single node because ferry_plist_parse checks every node of a tree). When the host's current Status.plist
  * carries that UUID, the host holds that backup, so a non-forced backup re-sends only blobs whose
  * bytes changed and removes the blobs of files that are gone. Encrypted backups too: the device keeps
  * its backup keybag and derives each file key from the content (mb2_keybag.c, file_keys.c), so an
@@ -431,37 +432,38 @@ static char *plist_uuid(const uint8_t *data, size_t len)
     return u;
 }
 
-/* "<fileID> <SHA-1>[ <stat key>]": one blob of last_backup.plist. */
-static int parse_entry(const char *str, last_entry_t *e)
+/* "<fileID> <SHA-1>[ <stat key>]" (len bytes, no newline): one blob of last_backup.plist. */
+static int parse_entry(const char *str, size_t len, last_entry_t *e)
 {
     memset(e, 0, sizeof *e);
-    if (!str || strlen(str) < 81 || str[40] != ' ' || (str[81] && str[81] != ' '))
+    if (len < 81 || len > 255 || str[40] != ' ' || (len > 81 && str[81] != ' '))
         return 0;
     memcpy(e->fileid, str, 40);
     memcpy(e->digest, str + 41, 40);
     if (!is_hex(e->fileid, 40) || !is_hex(e->digest, 40))
         return 0;
-    if (str[81] && !(e->stat = strdup(str + 82)))
+    if (len > 82 && !(e->stat = strndup(str + 82, len - 82)))
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
     return 1;
 }
 
 static int load_entries(backup_t *b, plist_t blobs)
 {
-    uint32_t n = plist_array_get_size(blobs);
-    b->last = calloc(n ? n : 1, sizeof *b->last);
-    if (!b->last)
+    uint64_t len = 0;
+    const char *text = plist_get_string_ptr(blobs, &len);
+    size_t n = 1;
+    for (uint64_t i = 0; text && i < len; i++)
+        n += text[i] == '\n';
+    if (!text || !(b->last = calloc(n, sizeof *b->last)))
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    for (uint32_t i = 0; i < n; i++) {
-        plist_t it = plist_array_get_item(blobs, i);
-        char *str = NULL;
-        if (plist_get_node_type(it) == PLIST_STRING)
-            plist_get_string_val(it, &str);
-        int ok = parse_entry(str, &b->last[b->nlast]);
-        free(str);
+    for (const char *p = text, *end = text + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        int ok = parse_entry(p, l, &b->last[b->nlast]);
         if (ok < 0)
             return ok;
-        b->nlast += ok;
+        b->nlast += (size_t)ok;
+        p += l + 1;
     }
     qsort(b->last, b->nlast, sizeof *b->last, entry_cmp);
     return 0;
@@ -479,7 +481,7 @@ static void decide_incremental(backup_t *b, int full)
     char *prev = plist_uuid(b->prev_status, b->prev_status_len);
     char *mine = emu_dict_string(last, "UUID");
     plist_t blobs = last ? plist_dict_get_item(last, "Blobs") : NULL;
-    b->incremental = !full && prev && mine && !strcmp(prev, mine) && blobs && plist_get_node_type(blobs) == PLIST_ARRAY;
+    b->incremental = !full && prev && mine && !strcmp(prev, mine) && blobs && plist_get_node_type(blobs) == PLIST_STRING;
     if (b->incremental && load_entries(b, blobs)) {
         ferry_log(FERRY_LOG_WARN, "device %s: %s: this backup is complete", b->c->dev->udid, ferry_error_last());
         b->incremental = 0;
@@ -549,13 +551,22 @@ static int save_last(backup_t *b, int encrypted)
     if (!encrypted && b->nstats)
         qsort(b->stats, b->nstats, sizeof *b->stats, entry_cmp);
     plist_t last = plist_new_dict();
-    plist_t blobs = plist_new_array();
+    char *text = malloc(b->nfiles * 256 + 1);
+    if (!text) {
+        free(uuid);
+        plist_free(last);
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    }
+    size_t off = 0;
+    text[0] = '\0';
     for (size_t i = 0; i < b->nfiles; i++) {
         const last_entry_t *e = encrypted ? NULL : entry_find(b->stats, b->nstats, b->files[i].fileid);
-        char line[256];
-        snprintf(line, sizeof line, "%s %s%s%s", b->files[i].fileid, b->files[i].digest, e ? " " : "", e ? e->stat : "");
-        plist_array_append_item(blobs, plist_new_string(line));
+        int n = snprintf(text + off, 256, "%s %s%s%s\n", b->files[i].fileid, b->files[i].digest, e ? " " : "",
+                         e ? e->stat : "");
+        off += n > 0 && n < 256 ? (size_t)n : 0;
     }
+    plist_t blobs = plist_new_string(text);
+    free(text);
     plist_dict_set_item(last, "UUID", plist_new_string(uuid));
     plist_dict_set_item(last, "Encrypted", plist_new_bool(encrypted));
     plist_dict_set_item(last, "Blobs", blobs);

@@ -19,7 +19,7 @@ grep -q "Backup Successful" "$TMP/out" || fail "first backup did not succeed"
 check_backup "$U" "$TMP/bk" "$TMP/dev"
 run_ok idevicebackup2 -u "$U" backup "$TMP/bk"
 [ "$(received)" = 3 ] || fail "unchanged incremental backup sent $(received) files, expected 3"
-python3 -c 'import plistlib,sys; d=plistlib.load(open(sys.argv[1],"rb")); sys.exit(0 if any(len(x.split(" ")) > 2 for x in d.get("Blobs", [])) else 1)' \
+python3 -c 'import plistlib,sys; d=plistlib.load(open(sys.argv[1],"rb")); sys.exit(0 if any(len(x.split(" ")) > 2 for x in d.get("Blobs", "").splitlines()) else 1)' \
     "$TMP/mux.sock.d/$U/last_backup.plist" || fail "the device kept no stat cache of its last backup"
 
 # same size, same mtime, other bytes: only the ctime tells
