@@ -33,6 +33,10 @@ typedef struct {
     const ferry_host_opts_t *opts;
     volatile sig_atomic_t *device_cancel; /* may be NULL */
     int dead;                      /* the device stopped answering or closed: no polite teardown */
+    /* Received but not yet consumed: small reads (a file's length, code, name) are served from here
+     * rather than with a receive call each. */
+    uint32_t rpos, rlen;
+    uint8_t rbuf[16384];
 } host_wire_t;
 
 /* Connects to the service, then the DeviceLink version exchange and mobilebackup2's Hello. */
