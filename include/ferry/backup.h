@@ -497,6 +497,11 @@ int ferry_writer_add_file_mem(ferry_writer_t *w, const char *domain, const char 
                               const void *data, size_t len);
 int ferry_writer_add_file_path(ferry_writer_t *w, const char *domain, const char *relpath, const ferry_file_meta_t *m,
                                const char *src_path);
+/* Records a regular file of `size` plaintext bytes without writing its blob (writer_known.c), for a
+ * producer whose receiver already holds that exact blob: the row is the one add_file_path would insert
+ * for the same content; an encrypted backup needs m->file_key (the key that content gets). */
+int ferry_writer_add_file_known(ferry_writer_t *w, const char *domain, const char *relpath,
+                                const ferry_file_meta_t *m, int64_t size);
 /* Writes Manifest.db (encrypted when a password is set), Manifest.plist, Info.plist and finally
  * Status.plist with SnapshotState "finished", each atomically, after syncing the blobs. */
 int ferry_writer_commit(ferry_writer_t *w);

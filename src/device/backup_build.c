@@ -24,6 +24,7 @@ typedef struct {
     const ferry_device_t *dev;
     const ferry_plan_t *plan;
     const ferry_keybag_t *kb;  /* the kept keybag: content-derived file keys (file_keys.c), or NULL */
+    const dev_backup_hook_t *hook; /* incremental: blobs the receiver holds (unencrypted only), or NULL */
     ferry_writer_t *w;
     char domain[512];          /* the domain of the directory stack */
     char **dirs;               /* directory records written for the current domain, ancestors only */
@@ -213,15 +214,23 @@ static int on_file(const ferry_device_file_t *f, void *ctx)
     if (asprintf(&path, "%s/files/%s/%s", b->dev->dir, f->domain, f->relpath) < 0)
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
     struct stat st;
+    int have = stat(path, &st) == 0;
     ferry_file_meta_t m = {0};
     m.protection_class = f->protection_class;
-    m.mtime = m.ctime = m.birth = stat(path, &st) == 0 ? (int64_t)st.st_mtime : DEV_BASE_TIME;
+    m.mtime = m.ctime = m.birth = have ? (int64_t)st.st_mtime : DEV_BASE_TIME;
     uint8_t key[FERRY_KEY_LEN];
     int rc = ensure_dirs(b, f->domain, f->relpath);
-    if (!rc && b->kb && !(rc = dev_file_key_path(b->kb, m.protection_class, f->domain, f->relpath, path, key)))
+    int known = 0;
+    if (!rc && have && b->hook && !b->plan->encrypted && S_ISREG(st.st_mode))
+        rc = (known = b->hook->known(b->hook->ctx, f->domain, f->relpath, &st)) < 0 ? known : 0;
+    if (!rc && known)
+        rc = ferry_writer_add_file_known(b->w, f->domain, f->relpath, &m, (int64_t)st.st_size);
+    else if (!rc && b->kb && !(rc = dev_file_key_path(b->kb, m.protection_class, f->domain, f->relpath, path, key)))
         m.file_key = key;
-    if (!rc)
+    if (!rc && !known)
         rc = ferry_writer_add_file_path(b->w, f->domain, f->relpath, &m, path);
+    if (!rc && have && b->hook)
+        rc = b->hook->added(b->hook->ctx, f->domain, f->relpath, &st, known > 0);
     ferry_wipe(key, sizeof key);
     free(path);
     b->files += rc == 0;
@@ -304,7 +313,7 @@ static int plan_for(const ferry_device_t *dev, const ferry_device_backup_opts_t 
 }
 
 static int write_all(const ferry_device_t *dev, const ferry_device_backup_opts_t *opts, const char *out,
-                     const ferry_plan_t *plan, const char *pw, size_t pwlen)
+                     const ferry_plan_t *plan, const char *pw, size_t pwlen, const dev_backup_hook_t *hook)
 {
     ferry_device_ident_t id = {dev->UniqueDeviceID, dev->ProductType, dev->ProductVersion, dev->BuildVersion,
                                dev->SerialNumber, dev->DeviceName, NULL, dev->PasscodePresent};
@@ -324,6 +333,7 @@ static int write_all(const ferry_device_t *dev, const ferry_device_backup_opts_t
     build_t b = {0};
     b.dev = dev;
     b.plan = plan;
+    b.hook = hook;
     if (plan->encrypted && opts->keybag) {
         wo.keybag = opts->keybag; /* kept from the last backup: unchanged files keep their blobs */
         b.kb = opts->keybag;
@@ -348,6 +358,12 @@ static int write_all(const ferry_device_t *dev, const ferry_device_backup_opts_t
 int ferry_device_backup_write(const ferry_device_t *dev, const ferry_device_backup_opts_t *opts,
                               const char *out_udid_dir, ferry_plan_t *plan_out)
 {
+    return dev_backup_write_hooked(dev, opts, out_udid_dir, plan_out, NULL);
+}
+
+int dev_backup_write_hooked(const ferry_device_t *dev, const ferry_device_backup_opts_t *opts,
+                            const char *out_udid_dir, ferry_plan_t *plan_out, const dev_backup_hook_t *hook)
+{
     if (!dev || !opts || !out_udid_dir)
         return ferry_error_set(FERRY_EINVAL, "device backup: NULL argument");
     ferry_plan_t plan;
@@ -366,7 +382,7 @@ int ferry_device_backup_write(const ferry_device_t *dev, const ferry_device_back
     }
     if (rc == 0)
         rc = write_all(dev, opts, out_udid_dir, &plan, pw ? pw : (plan.encrypted ? opts->password : NULL),
-                       pw ? pwlen : (plan.encrypted ? opts->password_len : 0));
+                       pw ? pwlen : (plan.encrypted ? opts->password_len : 0), hook);
     if (pw) {
         ferry_wipe(pw, pwlen);
         free(pw);

@@ -210,4 +210,20 @@ int dev_file_key_path(const ferry_keybag_t *kb, int32_t pclass, const char *doma
 int dev_file_key_mem(const ferry_keybag_t *kb, int32_t pclass, const char *domain, const char *relpath,
                      const void *data, size_t len, uint8_t key[FERRY_KEY_LEN]);
 
+/* ---- backup_build.c: a backup that skips the blobs the receiver already holds (mb2_backup.c) ------- */
+
+struct stat;
+/* known: 1 when the receiver already holds the blob of this file of files/ (unchanged since the last
+ * backup as st tells), then only its Manifest.db row is written; 0 to write it; < 0 an error. Consulted
+ * for unencrypted backups only. added: each file of files/ that went in, with the stat it was decided
+ * on and whether it was known. */
+typedef struct {
+    int (*known)(void *ctx, const char *domain, const char *relpath, const struct stat *st);
+    int (*added)(void *ctx, const char *domain, const char *relpath, const struct stat *st, int known);
+    void *ctx;
+} dev_backup_hook_t;
+/* ferry_device_backup_write with a hook (NULL: the same). */
+int dev_backup_write_hooked(const ferry_device_t *dev, const ferry_device_backup_opts_t *opts,
+                            const char *out_udid_dir, ferry_plan_t *plan_out, const dev_backup_hook_t *hook);
+
 #endif

@@ -31,6 +31,16 @@ typedef struct {
     int unchanged;             /* the host already holds this blob from our last backup */
 } staged_file_t;
 
+/* One blob of the last backup: its SHA-1 and, for a file of files/ in an unencrypted backup, the
+ * stat it had (NULL otherwise). libplist 2.2 looks dictionary keys up one by one, so the tens of
+ * thousands of entries live in sorted arrays, never in a plist dictionary. */
+typedef struct {
+    char fileid[41];
+    char digest[41];
+    char *stat;
+    int seen;
+} last_entry_t;
+
 typedef struct {
     emu_conn_t *c;
     ferry_writer_t *w;
@@ -42,6 +52,11 @@ typedef struct {
     uint8_t *prev_status;      /* the host's Status.plist, when it has one */
     size_t prev_status_len;
     size_t uploaded;
+    last_entry_t *last;        /* last_backup.plist's blobs, sorted by fileID */
+    size_t nlast;
+    int incremental;           /* the host holds our last backup and no full one was asked for */
+    last_entry_t *stats;       /* the stat key of each file of files/ that went in (digest unused) */
+    size_t nstats, capstats;
 } backup_t;
 
 static plist_t dl_msg(const char *name)
@@ -170,6 +185,76 @@ static int collect_blobs(backup_t *b)
     return rc;
 }
 
+/* ---- the stat cache of unencrypted incremental backups ----------------------------------------------
+ * last_backup.plist also keeps, for each file of files/ in an unencrypted backup, the stat it had
+ * (size, mtime and ctime to the nanosecond, inode, device). In the next incremental backup a file
+ * with the very same stat has the very same bytes (ctime moves on any write or metadata change, and
+ * the device is locked while it stages), and an unencrypted blob is the file's bytes: its blob is the
+ * one the host holds, whose SHA-1 the last backup recorded, so the device writes only its Manifest.db
+ * row and neither reads, copies nor hashes it. Anything else (no record, another stat, an encrypted
+ * backup, a full backup) goes the long way. */
+
+static void stat_key(const struct stat *st, char out[160])
+{
+    snprintf(out, 160, "%lld %lld.%09ld %lld.%09ld %llu %llu", (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+             (long)st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec,
+             (unsigned long long)st->st_ino, (unsigned long long)st->st_dev);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const last_entry_t *)a)->fileid, ((const last_entry_t *)b)->fileid);
+}
+
+static last_entry_t *entry_find(last_entry_t *v, size_t n, const char *fileid)
+{
+    last_entry_t k;
+    memcpy(k.fileid, fileid, 41);
+    return n ? bsearch(&k, v, n, sizeof *v, entry_cmp) : NULL;
+}
+
+static int stat_known(void *ctx, const char *domain, const char *relpath, const struct stat *st)
+{
+    backup_t *b = ctx;
+    if (!b->incremental)
+        return 0;
+    char fileid[41], key[160];
+    ferry_fileid(domain, relpath, fileid);
+    stat_key(st, key);
+    const last_entry_t *e = entry_find(b->last, b->nlast, fileid);
+    if (!e || !e->stat || strcmp(e->stat, key))
+        return 0;
+    int rc = add_staged(b, fileid, (uint64_t)st->st_size);
+    if (rc)
+        return rc;
+    memcpy(b->files[b->nfiles - 1].digest, e->digest, 41);
+    b->files[b->nfiles - 1].unchanged = 1;
+    return 1;
+}
+
+static int stat_added(void *ctx, const char *domain, const char *relpath, const struct stat *st, int known)
+{
+    backup_t *b = ctx;
+    (void)known;
+    if (b->nstats == b->capstats) {
+        size_t cap = b->capstats ? b->capstats * 2 : 256;
+        last_entry_t *v = realloc(b->stats, cap * sizeof *v);
+        if (!v)
+            return ferry_error_set(FERRY_ENOMEM, "out of memory");
+        b->stats = v;
+        b->capstats = cap;
+    }
+    char key[160];
+    stat_key(st, key);
+    last_entry_t *e = &b->stats[b->nstats];
+    memset(e, 0, sizeof *e);
+    ferry_fileid(domain, relpath, e->fileid);
+    if (!(e->stat = strdup(key)))
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    b->nstats++;
+    return 0;
+}
+
 /* Writes the backup the device makes of itself (ferry_device_backup_write: the B rules decide the
  * content) into the staging folder. */
 static int stage(backup_t *b)
@@ -189,8 +274,9 @@ static int stage(backup_t *b)
     ferry_keybag_t *kb = NULL;
     int rc = d->will_encrypt ? mb2_keybag_get(d, &kb) : 0;
     o.keybag = kb;
+    dev_backup_hook_t hook = {stat_known, stat_added, b};
     if (!rc)
-        rc = ferry_device_backup_write(d->model, &o, b->udid_dir, NULL);
+        rc = dev_backup_write_hooked(d->model, &o, b->udid_dir, NULL, d->will_encrypt ? NULL : &hook);
     ferry_keybag_free(kb);
     return rc ? rc : collect_blobs(b);
 }
@@ -291,7 +377,8 @@ static int upload(backup_t *b)
 
 /* ---- incremental backups ----------------------------------------------------------------------------
  * The device remembers what its last finished backup uploaded (<state>/<udid>/last_backup.plist:
- * Status.plist UUID, encryption, fileID -> SHA-1 of the blob). When the host's current Status.plist
+ * Status.plist UUID, encryption, "Blobs": one string of lines "<fileID> <SHA-1 of the blob>[ <stat key>]",
+ * a single node because ferry_plist_parse checks every node of a tree). When the host's current Status.plist
  * carries that UUID, the host holds that backup, so a non-forced backup re-sends only blobs whose
  * bytes changed and removes the blobs of files that are gone. Encrypted backups too: the device keeps
  * its backup keybag and derives each file key from the content (mb2_keybag.c, file_keys.c), so an
@@ -345,8 +432,46 @@ static char *plist_uuid(const uint8_t *data, size_t len)
     return u;
 }
 
-/* Marks unchanged files and removes, on the host, the blobs of files that are gone. */
-static int plan_incremental(backup_t *b, int full)
+/* "<fileID> <SHA-1>[ <stat key>]" (len bytes, no newline): one blob of last_backup.plist. */
+static int parse_entry(const char *str, size_t len, last_entry_t *e)
+{
+    memset(e, 0, sizeof *e);
+    if (len < 81 || len > 255 || str[40] != ' ' || (len > 81 && str[81] != ' '))
+        return 0;
+    memcpy(e->fileid, str, 40);
+    memcpy(e->digest, str + 41, 40);
+    if (!is_hex(e->fileid, 40) || !is_hex(e->digest, 40))
+        return 0;
+    if (len > 82 && !(e->stat = strndup(str + 82, len - 82)))
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    return 1;
+}
+
+static int load_entries(backup_t *b, plist_t blobs)
+{
+    uint64_t len = 0;
+    const char *text = plist_get_string_ptr(blobs, &len);
+    size_t n = 1;
+    for (uint64_t i = 0; text && i < len; i++)
+        n += text[i] == '\n';
+    if (!text || !(b->last = calloc(n, sizeof *b->last)))
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    for (const char *p = text, *end = text + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        int ok = parse_entry(p, l, &b->last[b->nlast]);
+        if (ok < 0)
+            return ok;
+        b->nlast += (size_t)ok;
+        p += l + 1;
+    }
+    qsort(b->last, b->nlast, sizeof *b->last, entry_cmp);
+    return 0;
+}
+
+/* Before staging: whether the host holds our last backup (its Status.plist has that UUID). A state
+ * folder that cannot be read only makes the backup complete. */
+static void decide_incremental(backup_t *b, int full)
 {
     char *path = last_path(b);
     plist_t last = NULL;
@@ -355,51 +480,47 @@ static int plan_incremental(backup_t *b, int full)
     free(path);
     char *prev = plist_uuid(b->prev_status, b->prev_status_len);
     char *mine = emu_dict_string(last, "UUID");
-    plist_t files = last ? plist_dict_get_item(last, "Files") : NULL;
-    /* blobs are compared by their bytes, so a change of encryption or keybag re-sends them all */
-    int incremental = !full && prev && mine && !strcmp(prev, mine) && files &&
-                      plist_get_node_type(files) == PLIST_DICT;
+    plist_t blobs = last ? plist_dict_get_item(last, "Blobs") : NULL;
+    b->incremental = !full && prev && mine && !strcmp(prev, mine) && blobs && plist_get_node_type(blobs) == PLIST_STRING;
+    if (b->incremental && load_entries(b, blobs)) {
+        ferry_log(FERRY_LOG_WARN, "device %s: %s: this backup is complete", b->c->dev->udid, ferry_error_last());
+        b->incremental = 0;
+    }
     free(prev);
     free(mine);
-    int rc = 0;
-    if (incremental) {
-        plist_t gone = plist_new_array();
-        for (size_t i = 0; i < b->nfiles; i++) {
-            char *d = emu_dict_string(files, b->files[i].fileid);
-            b->files[i].unchanged = d && !strcmp(d, b->files[i].digest);
-            free(d);
-            plist_dict_remove_item(files, b->files[i].fileid);
-        }
-        plist_dict_iter it = NULL;
-        plist_dict_new_iter(files, &it);
-        char *key = NULL;
-        plist_t val = NULL;
-        char rel[512];
-        for (;;) {
-            plist_dict_next_item(files, it, &key, &val);
-            if (!key)
-                break;
-            if (strlen(key) == 40 && !ferry_path_check_domain(key, 40)) {
-                snprintf(rel, sizeof rel, "%s/%.2s/%s", b->c->dev->udid, key, key);
-                plist_array_append_item(gone, plist_new_string(rel));
-            }
-            free(key);
-            key = NULL;
-        }
-        free(it);
-        if (plist_array_get_size(gone) > 0) {
-            plist_t m = dl_msg("DLMessageRemoveItems");
-            plist_array_append_item(m, gone);
-            plist_array_append_item(m, plist_new_dict());
-            plist_array_append_item(m, plist_new_real(0.0));
-            int64_t code;
-            rc = emu_dl_request(b->c, m, &code, NULL);
-        } else {
-            plist_free(gone);
-        }
-    }
     plist_free(last);
-    return rc;
+}
+
+/* Marks unchanged files (the same blob bytes as last time) and removes, on the host, the blobs of
+ * files that are gone. */
+static int plan_incremental(backup_t *b)
+{
+    if (!b->incremental)
+        return 0;
+    for (size_t i = 0; i < b->nfiles; i++) {
+        last_entry_t *e = entry_find(b->last, b->nlast, b->files[i].fileid);
+        b->files[i].unchanged = e && !strcmp(e->digest, b->files[i].digest); /* stat-known: true */
+        if (e)
+            e->seen = 1;
+    }
+    plist_t gone = plist_new_array();
+    char rel[512];
+    for (size_t i = 0; i < b->nlast; i++) {
+        if (b->last[i].seen)
+            continue;
+        snprintf(rel, sizeof rel, "%s/%.2s/%s", b->c->dev->udid, b->last[i].fileid, b->last[i].fileid);
+        plist_array_append_item(gone, plist_new_string(rel));
+    }
+    if (plist_array_get_size(gone) == 0) {
+        plist_free(gone);
+        return 0;
+    }
+    plist_t m = dl_msg("DLMessageRemoveItems");
+    plist_array_append_item(m, gone);
+    plist_array_append_item(m, plist_new_dict());
+    plist_array_append_item(m, plist_new_real(0.0));
+    int64_t code;
+    return emu_dl_request(b->c, m, &code, NULL);
 }
 
 static int hash_staged(backup_t *b)
@@ -407,6 +528,8 @@ static int hash_staged(backup_t *b)
     int rc = 0;
     char rel[128];
     for (size_t i = 0; !rc && i < b->nfiles; i++) {
+        if (b->files[i].unchanged)
+            continue; /* stat-known: no staged blob, the digest is the last backup's */
         snprintf(rel, sizeof rel, "%.2s/%s", b->files[i].fileid, b->files[i].fileid);
         char *p = ferry_path_join(b->udid_dir, rel);
         rc = p ? sha1_file(p, b->files[i].digest) : ferry_error_set(FERRY_ENOMEM, "out of memory");
@@ -425,13 +548,28 @@ static int save_last(backup_t *b, int encrypted)
     plist_free(status);
     if (!uuid)
         return rc ? rc : ferry_error_set(FERRY_EFORMAT, "the staged Status.plist has no UUID");
+    if (!encrypted && b->nstats)
+        qsort(b->stats, b->nstats, sizeof *b->stats, entry_cmp);
     plist_t last = plist_new_dict();
-    plist_t files = plist_new_dict();
-    for (size_t i = 0; i < b->nfiles; i++)
-        plist_dict_set_item(files, b->files[i].fileid, plist_new_string(b->files[i].digest));
+    char *text = malloc(b->nfiles * 256 + 1);
+    if (!text) {
+        free(uuid);
+        plist_free(last);
+        return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    }
+    size_t off = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < b->nfiles; i++) {
+        const last_entry_t *e = encrypted ? NULL : entry_find(b->stats, b->nstats, b->files[i].fileid);
+        int n = snprintf(text + off, 256, "%s %s%s%s\n", b->files[i].fileid, b->files[i].digest, e ? " " : "",
+                         e ? e->stat : "");
+        off += n > 0 && n < 256 ? (size_t)n : 0;
+    }
+    plist_t blobs = plist_new_string(text);
+    free(text);
     plist_dict_set_item(last, "UUID", plist_new_string(uuid));
     plist_dict_set_item(last, "Encrypted", plist_new_bool(encrypted));
-    plist_dict_set_item(last, "Files", files);
+    plist_dict_set_item(last, "Blobs", blobs);
     char *path = last_path(b);
     rc = path ? ferry_plist_write_file(path, last, 0) : ferry_error_set(FERRY_ENOMEM, "out of memory");
     free(path);
@@ -451,6 +589,12 @@ static void backup_clear(backup_t *b)
         free(b->files[i].device_path);
     free(b->files);
     free(b->prev_status);
+    for (size_t i = 0; i < b->nlast; i++)
+        free(b->last[i].stat);
+    free(b->last);
+    for (size_t i = 0; i < b->nstats; i++)
+        free(b->stats[i].stat);
+    free(b->stats);
 }
 
 int mb2_backup(emu_conn_t *c, plist_t req)
@@ -475,6 +619,7 @@ int mb2_backup(emu_conn_t *c, plist_t req)
         return emu_dl_finish(c, MB2_E_INVALID, "backups of this device must be encrypted "
                              "(forceEncryptedBackup): set a backup password first", NULL);
     }
+    decide_incremental(&b, full);
     pthread_mutex_lock(&d->lock);
     int srs = stage(&b);
     pthread_mutex_unlock(&d->lock);
@@ -495,7 +640,7 @@ int mb2_backup(emu_conn_t *c, plist_t req)
         backup_clear(&b);
         return emu_dl_finish(c, MB2_E_GENERIC, msg, NULL);
     }
-    rc = plan_incremental(&b, full);
+    rc = plan_incremental(&b);
     if (!rc)
         rc = upload(&b);
     if (!rc && save_last(&b, encrypted))

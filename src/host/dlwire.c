@@ -41,6 +41,12 @@ int host_wire_recv(host_wire_t *w, void *buf, size_t len, const char *step)
         return ferry_error_set(FERRY_EIO, "device %s: not connected while %s", w->udid, step);
     size_t got = 0;
     uint64_t tmo = (uint64_t)host_timeout_ms(w->opts), idle_since = now_ms();
+    if (w->rpos < w->rlen) {
+        size_t k = w->rlen - w->rpos < len ? w->rlen - w->rpos : len;
+        memcpy(buf, w->rbuf + w->rpos, k);
+        w->rpos += (uint32_t)k;
+        got = k;
+    }
     while (got < len) {
         int rc = check_stop(w, step);
         if (rc)
@@ -54,9 +60,20 @@ int host_wire_recv(host_wire_t *w, void *buf, size_t len, const char *step)
         }
         unsigned slice = (unsigned)(tmo - waited < SLICE_MS ? tmo - waited : SLICE_MS);
         size_t want = len - got > (1u << 20) ? (1u << 20) : len - got;
+        /* a short read goes through the buffer and takes whatever else has arrived with it */
+        int buffered = want < sizeof w->rbuf;
+        char *dst = buffered ? (char *)w->rbuf : (char *)buf + got;
         uint32_t r = 0;
-        service_error_t e = service_receive_with_timeout(w->svc, (char *)buf + got, (uint32_t)want, &r, slice);
-        if (r > 0) {
+        service_error_t e = service_receive_with_timeout(w->svc, dst, buffered ? (uint32_t)sizeof w->rbuf : (uint32_t)want,
+                                                         &r, slice);
+        if (r > 0 && buffered) {
+            size_t k = r < want ? r : want;
+            memcpy((char *)buf + got, w->rbuf, k);
+            w->rpos = (uint32_t)k;
+            w->rlen = r;
+            got += k;
+            idle_since = now_ms();
+        } else if (r > 0) {
             got += r;
             idle_since = now_ms();
         } else if (e != SERVICE_E_TIMEOUT && e != SERVICE_E_SUCCESS) {
@@ -291,6 +308,7 @@ static int hello(host_wire_t *w)
 
 int host_wire_open(host_wire_t *w, idevice_t dev, lockdownd_service_descriptor_t svc)
 {
+    w->rpos = w->rlen = 0;
     if (service_client_new(dev, svc, &w->svc) != SERVICE_E_SUCCESS) {
         w->svc = NULL;
         return ferry_error_set(FERRY_EIO, "device %s: cannot connect to its backup service: reconnect it", w->udid);
@@ -319,4 +337,5 @@ void host_wire_close(host_wire_t *w)
     free(bin);
     service_client_free(w->svc);
     w->svc = NULL;
+    w->rpos = w->rlen = 0;
 }

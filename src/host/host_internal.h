@@ -18,6 +18,7 @@
 #include <libimobiledevice/lockdown.h>
 #include <libimobiledevice/mobilebackup2.h>
 #include <libimobiledevice/notification_proxy.h>
+#include <libimobiledevice/property_list_service.h>
 #include <libimobiledevice/service.h>
 
 #include "ferry/host.h"
@@ -32,6 +33,10 @@ typedef struct {
     const ferry_host_opts_t *opts;
     volatile sig_atomic_t *device_cancel; /* may be NULL */
     int dead;                      /* the device stopped answering or closed: no polite teardown */
+    /* Received but not yet consumed: small reads (a file's length, code, name) are served from here
+     * rather than with a receive call each. */
+    uint32_t rpos, rlen;
+    uint8_t rbuf[16384];
 } host_wire_t;
 
 /* Connects to the service, then the DeviceLink version exchange and mobilebackup2's Hello. */
@@ -60,11 +65,12 @@ typedef struct {
     lockdownd_client_t ld;         /* NULL once mobilebackup2 is started */
     host_wire_t wire;              /* mobilebackup2 (wire.svc NULL until started) */
     /* The sync session of backups and restores (synclock.c): notification_proxy and the AFC lock. */
-    np_client_t np;
+    property_list_service_client_t np; /* notification_proxy, spoken with property_list_service */
     afc_client_t afc;
     uint64_t lock_handle;
     int lock_open, locked;
     volatile sig_atomic_t device_cancel; /* the user canceled the sync on the device */
+    void *np_watch;                /* synclock.c's notification watcher while the sync runs, or NULL */
 } host_conn_t;
 
 /* The deadline in force for opts (opts may be NULL). */
