@@ -2,7 +2,8 @@
 # bench/backup.sh: backup speed of `ferry backup` against `idevicebackup2 backup --full` on the same
 # emulated device (`ferry device serve` on a UNIX socket), alternating the two tools, on two datasets:
 # many small files (20,000) and a few big ones (20 x 100 MiB). Each full run writes into a fresh folder
-# (ferry: a fresh repository, so nothing is shared; its time includes the commit with a quick verify and
+# (ferry: a fresh repository, so nothing is shared; folders are kept until the dataset is done, so no
+# deletion is timed; its time includes the commit with a quick verify and
 # the data sync); then a no-change incremental `ferry backup` into the last repository is timed against
 # ferry's full backup. Prints the best time of each and the ratios. Targets: ferry/idevicebackup2 <= 1.0
 # on both datasets (<= 0.5 on small files is the aim), incremental/full <= 0.1.
@@ -61,24 +62,25 @@ run_dataset() {
     u=$(udid_of "$dev")
     serve "$dev"
     local idb=() fer=() inc=()
+    # Nothing is deleted while runs are timed: ext4's inode allocator skips inodes freed in the last
+    # minutes (recently_deleted), one by one, which charged whichever tool ran after a deletion with
+    # seconds of system time. Each run writes into folders of its own; all go at the end.
     for i in $(seq "$RUNS"); do
-        rm -rf "$WORK/idb" "$WORK/repo"
-        mkdir "$WORK/idb"
+        mkdir "$WORK/idb-$i"
         sync
         local s e
-        s=$(now); idevicebackup2 -u "$u" backup --full "$WORK/idb" >"$WORK/idb.log" 2>&1; sync; e=$(now)
+        s=$(now); idevicebackup2 -u "$u" backup --full "$WORK/idb-$i" >"$WORK/idb.log" 2>&1; sync; e=$(now)
         grep -q "Backup Successful" "$WORK/idb.log" || { echo "bench: idevicebackup2 failed" >&2; tail "$WORK/idb.log" >&2; exit 1; }
         idb+=("$(echo "$e - $s" | bc -l)")
-        rm -rf "$WORK/idb"
         sync
-        s=$(now); "$FERRY" backup -u "$u" --repo "$WORK/repo" --full >"$WORK/ferry.log" 2>&1; sync; e=$(now)
+        s=$(now); "$FERRY" backup -u "$u" --repo "$WORK/repo-$i" --full >"$WORK/ferry.log" 2>&1; sync; e=$(now)
         fer+=("$(echo "$e - $s" | bc -l)")
-        s=$(now); "$FERRY" backup -u "$u" --repo "$WORK/repo" >"$WORK/inc.log" 2>&1; sync; e=$(now)
+        s=$(now); "$FERRY" backup -u "$u" --repo "$WORK/repo-$i" >"$WORK/inc.log" 2>&1; sync; e=$(now)
         inc+=("$(echo "$e - $s" | bc -l)")
         grep -q "(3 files received" "$WORK/inc.log" || echo "bench: note: the incremental run was not minimal: $(cat "$WORK/inc.log")" >&2
     done
     stop
-    rm -rf "$WORK/repo" "$dev"
+    rm -rf "$WORK"/idb-* "$WORK"/repo-* "$dev"
     local ib fb nb
     ib=$(printf '%s\n' "${idb[@]}" | best)
     fb=$(printf '%s\n' "${fer[@]}" | best)

@@ -94,6 +94,8 @@ const char *ferry_host_mberror_message(int code);
 int ferry_host_list(const ferry_host_opts_t *opts, ferry_host_device_t **out, size_t *n);
 /* One device. FERRY_ENOTFOUND when it is not attached. */
 int ferry_host_device_info(const char *udid, const ferry_host_opts_t *opts, ferry_host_device_t *out);
+/* 0 when usbmuxd lists device udid, FERRY_ENOTFOUND when not; no lockdownd session (cheap). */
+int ferry_host_attached(const char *udid);
 
 /* ---- backup ------------------------------------------------------------------------------------- */
 
@@ -106,9 +108,13 @@ typedef struct {
  * host free space against the device's used space. A failure names the reason and what to do. */
 int ferry_host_preflight(const char *udid, const char *staging_root, const ferry_host_opts_t *opts,
                          ferry_host_device_t *out);
+/* The same checks on a description already read (ferry_host_backup makes them on its own lockdownd
+ * session, so that a backup needs one TLS handshake, not two). */
+int ferry_host_preflight_check(const ferry_host_device_t *d, const char *staging_root);
 
 /* Backs up device udid into staging_root (the folder that holds <UDID>/, e.g. ferry_staging_root;
- * seeded with the previous snapshot for an incremental backup). The device decides the content and
+ * seeded with the previous snapshot for an incremental backup), after the preflight checks
+ * (ferry_host_preflight_check; nothing is asked of mobilebackup2 when they fail). The device decides the content and
  * encrypts; on success the folder holds a complete backup (Status.plist finished). The caller commits
  * or aborts the staging folder. A device error is FERRY_EDEVICE-like with res->device_error set. */
 int ferry_host_backup(const char *udid, const char *staging_root, const ferry_host_backup_opts_t *bopts,

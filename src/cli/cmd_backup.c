@@ -1,8 +1,8 @@
 /*
  * cmd_backup.c: `ferry backup [-u UDID | --all] [--repo DIR] [--encrypt] [--full] [--json]
- * [--timeout S]`: for each device, a preflight, then a new staging folder of the repository, seeded
- * with the device's latest snapshot (incremental unless --full), the device's backup into it
- * (ferry_host_backup), and the commit with a quick verify; any failure aborts the staging folder, so
+ * [--timeout S]`: for each device, a new staging folder of the repository, seeded with the device's
+ * latest snapshot (incremental unless --full), the preflight and the device's backup into it
+ * (ferry_host_backup, one lockdownd session), and the commit with a quick verify; any failure aborts the staging folder, so
  * the repository only ever shows complete snapshots. --all backs up every attached device at once, one
  * thread each (each with its own repository handle). Ctrl-C sets the cancel flag every device checks
  * between messages; a second Ctrl-C ends the process at once (the next run removes what it left).
@@ -85,10 +85,7 @@ static int backup_into_repo(job_t *j)
     int rc = open_repo(j->repo, &st);
     if (!rc)
         rc = ferry_store_begin(st, j->udid, &stg);
-    if (!rc) {
-        report_stage(j, FERRY_HOST_STAGE_PREFLIGHT);
-        rc = ferry_host_preflight(j->udid, ferry_staging_root(stg), &j->hopts, NULL);
-    }
+    /* ferry_host_backup makes the preflight checks on its own lockdownd session */
     if (!rc && !j->full)
         rc = ferry_staging_seed(stg, j->seeded);
     if (!rc) {
@@ -185,12 +182,23 @@ static void print_results(job_t *jobs, size_t n, int json, int code)
     cli_json_finish(&o);
 }
 
-/* The devices to back up: -u, --all, or the only attached one. */
-static int select_devices(const char *udid, int all, const ferry_host_opts_t *ho, job_t **jobs, size_t *n)
+/* The devices to back up: -u, --all, or the only attached one. With -u and no --encrypt only
+ * usbmuxd is asked (whether a password must be set is the one thing a description is needed for). */
+static int select_devices(const char *udid, int all, int encrypt, const ferry_host_opts_t *ho, job_t **jobs,
+                          size_t *n)
 {
     ferry_host_device_t *d = NULL;
     size_t nd = 0;
     int rc;
+    if (udid && !encrypt) {
+        if ((rc = ferry_host_attached(udid)))
+            return rc;
+        if (!(*jobs = calloc(1, sizeof **jobs)))
+            return ferry_error_set(FERRY_ENOMEM, "out of memory");
+        snprintf((*jobs)[0].udid, sizeof (*jobs)[0].udid, "%s", udid);
+        *n = 1;
+        return 0;
+    }
     if (udid) {
         nd = 1;
         if (!(d = calloc(1, sizeof *d)))
@@ -309,7 +317,7 @@ int cmd_backup(int argc, char **argv)
     ferry_host_opts_t ho = {.timeout_ms = a.timeout_ms, .cancel = &g_cancel};
     job_t *jobs = NULL;
     size_t n = 0;
-    int rc = select_devices(a.udid, a.all, &ho, &jobs, &n);
+    int rc = select_devices(a.udid, a.all, a.encrypt, &ho, &jobs, &n);
     if (rc)
         return cli_fail(rc);
     char *pw = NULL;

@@ -1,6 +1,8 @@
 /*
  * backup.c: ferry_host_backup, one device's backup into a staging folder (spec/device-protocol.md
- * §7.2, §11.1): the host writes <UDID>/Info.plist from lockdownd's values, asks mobilebackup2 for a
+ * §7.2, §11.1): on one lockdownd session, the preflight checks on the device's description (each
+ * TLS handshake of libimobiledevice 1.3 sleeps 100 ms, so the session is not opened twice); then the
+ * host writes <UDID>/Info.plist from lockdownd's values, asks mobilebackup2 for a
  * Backup (ForceFullBackup with full), and serves the DeviceLink loop until the device's verdict. The
  * device decides the content, encrypts, and uploads Manifest.plist, Manifest.db and Status.plist;
  * success needs both ErrorCode 0 and Status.plist SnapshotState "finished", as idevicebackup2 checks.
@@ -81,6 +83,10 @@ int ferry_host_backup(const char *udid, const char *staging_root, const ferry_ho
     ferry_host_device_t d;
     char *udid_dir = ferry_path_join(staging_root, udid);
     rc = udid_dir ? host_conn_describe(&c, &d) : ferry_error_set(FERRY_ENOMEM, "out of memory");
+    if (!rc) {
+        stage(opts, udid, FERRY_HOST_STAGE_PREFLIGHT, res);
+        rc = ferry_host_preflight_check(&d, staging_root);
+    }
     if (!rc)
         rc = ferry_mkdir_p(udid_dir, 0700);
     if (!rc)

@@ -73,14 +73,32 @@ static uint64_t estimated_need(const ferry_host_device_t *d)
     return 0;
 }
 
+int ferry_host_attached(const char *udid)
+{
+    idevice_t dev = NULL;
+    idevice_error_t e = idevice_new_with_options(&dev, udid, IDEVICE_LOOKUP_USBMUX);
+    if (dev)
+        idevice_free(dev);
+    if (e == IDEVICE_E_NO_DEVICE || (e == IDEVICE_E_SUCCESS && !dev))
+        return ferry_error_set(FERRY_ENOTFOUND, "device %s is not attached: connect it (usbmuxd does not list it; "
+                               "see `ferry devices`)", udid);
+    if (e != IDEVICE_E_SUCCESS)
+        return ferry_error_set(FERRY_EIO, "cannot reach usbmuxd for device %s (error %d): is usbmuxd running?",
+                               udid, (int)e);
+    return 0;
+}
+
 int ferry_host_preflight(const char *udid, const char *staging_root, const ferry_host_opts_t *opts,
                          ferry_host_device_t *out)
 {
     ferry_host_device_t tmp;
     ferry_host_device_t *d = out ? out : &tmp;
     int rc = ferry_host_device_info(udid, opts, d);
-    if (rc)
-        return rc;
+    return rc ? rc : ferry_host_preflight_check(d, staging_root);
+}
+
+int ferry_host_preflight_check(const ferry_host_device_t *d, const char *staging_root)
+{
     if (!d->paired)
         return ferry_error_set(FERRY_EDEVICE, "device %s is not paired: run `idevicepair pair -u %s`", d->udid, d->udid);
     if (d->setup_done == 0)
