@@ -84,6 +84,7 @@ tour: build
 bench: build
 	bash bench/extract.sh $(BUILD)/ferry
 	bash bench/device_create.sh $(BUILD)/ferry
+	bash bench/backup.sh $(BUILD)/ferry
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -497,6 +497,12 @@ int ferry_writer_add_file_mem(ferry_writer_t *w, const char *domain, const char 
                               const void *data, size_t len);
 int ferry_writer_add_file_path(ferry_writer_t *w, const char *domain, const char *relpath, const ferry_file_meta_t *m,
                                const char *src_path);
+/* As add_file_path, but in an unencrypted backup the blob is a hard link to src_path, not a copy
+ * (writer_link.c; a copy when linking is impossible, and always in an encrypted backup). Only for a
+ * private folder whose blobs are read and never written: a later in-place write into src_path would
+ * show in the backup. */
+int ferry_writer_add_file_link(ferry_writer_t *w, const char *domain, const char *relpath, const ferry_file_meta_t *m,
+                               const char *src_path);
 /* Records a regular file of `size` plaintext bytes without writing its blob (writer_known.c), for a
  * producer whose receiver already holds that exact blob: the row is the one add_file_path would insert
  * for the same content; an encrypted backup needs m->file_key (the key that content gets). */

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "ferry/device.h"
-#include "ferry/mdm.h"
 #include "ferry/policy.h"
 
 enum { OPT_ENCRYPTED = 1100, OPT_ICLOUD, OPT_ACCOUNT, OPT_FROM_DEVICE, OPT_TO, OPT_MDM, OPT_HOST, OPT_FORCE, OPT_SKIP,

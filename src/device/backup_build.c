@@ -227,7 +227,9 @@ static int on_file(const ferry_device_file_t *f, void *ctx)
         rc = ferry_writer_add_file_known(b->w, f->domain, f->relpath, &m, (int64_t)st.st_size);
     else if (!rc && b->kb && !(rc = dev_file_key_path(b->kb, m.protection_class, f->domain, f->relpath, path, key)))
         m.file_key = key;
-    if (!rc && !known)
+    if (!rc && !known && b->hook && b->hook->link_plain && !b->plan->encrypted)
+        rc = ferry_writer_add_file_link(b->w, f->domain, f->relpath, &m, path);
+    else if (!rc && !known)
         rc = ferry_writer_add_file_path(b->w, f->domain, f->relpath, &m, path);
     if (!rc && have && b->hook)
         rc = b->hook->added(b->hook->ctx, f->domain, f->relpath, &st, known > 0);

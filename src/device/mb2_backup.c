@@ -39,6 +39,8 @@ typedef struct {
     char digest[41];
     char *stat;
     int seen;
+    char *path;                /* stat cache entries being made: the device file, and its stat */
+    struct stat st;
 } last_entry_t;
 
 typedef struct {
@@ -192,7 +194,10 @@ static int collect_blobs(backup_t *b)
  * the device is locked while it stages), and an unencrypted blob is the file's bytes: its blob is the
  * one the host holds, whose SHA-1 the last backup recorded, so the device writes only its Manifest.db
  * row and neither reads, copies nor hashes it. Anything else (no record, another stat, an encrypted
- * backup, a full backup) goes the long way. */
+ * backup, a full backup) goes the long way. Staging links each file (writer_link.c), and the link and
+ * its removal move the file's ctime: the stat kept is the one the file has once the staging folder is
+ * gone, and only when its size, mtime, inode and device are still those it had when it was staged
+ * (refresh_stats). */
 
 static void stat_key(const struct stat *st, char out[160])
 {
@@ -244,14 +249,34 @@ static int stat_added(void *ctx, const char *domain, const char *relpath, const 
         b->stats = v;
         b->capstats = cap;
     }
-    char key[160];
-    stat_key(st, key);
     last_entry_t *e = &b->stats[b->nstats];
     memset(e, 0, sizeof *e);
     ferry_fileid(domain, relpath, e->fileid);
-    if (!(e->stat = strdup(key)))
+    e->st = *st;
+    if (asprintf(&e->path, "%s/files/%s/%s", b->c->dev->model->dir, domain, relpath) < 0) {
+        e->path = NULL;
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    }
     b->nstats++;
+    return 0;
+}
+
+/* After the staging folder is gone: each staged file's stat key, from its stat now when nothing but
+ * the ctime moved since it was staged; none (the next backup reads the file) otherwise. */
+static int refresh_stats(backup_t *b)
+{
+    for (size_t i = 0; i < b->nstats; i++) {
+        last_entry_t *e = &b->stats[i];
+        struct stat now;
+        if (lstat(e->path, &now) != 0 || now.st_size != e->st.st_size || now.st_ino != e->st.st_ino ||
+            now.st_dev != e->st.st_dev || now.st_mtim.tv_sec != e->st.st_mtim.tv_sec ||
+            now.st_mtim.tv_nsec != e->st.st_mtim.tv_nsec)
+            continue;
+        char key[160];
+        stat_key(&now, key);
+        if (!(e->stat = strdup(key)))
+            return ferry_error_set(FERRY_ENOMEM, "out of memory");
+    }
     return 0;
 }
 
@@ -274,7 +299,8 @@ static int stage(backup_t *b)
     ferry_keybag_t *kb = NULL;
     int rc = d->will_encrypt ? mb2_keybag_get(d, &kb) : 0;
     o.keybag = kb;
-    dev_backup_hook_t hook = {stat_known, stat_added, b};
+    /* the staging folder is ours and only read: its plain blobs are links, not copies (writer_link.c) */
+    dev_backup_hook_t hook = {stat_known, stat_added, b, 1};
     if (!rc)
         rc = dev_backup_write_hooked(d->model, &o, b->udid_dir, NULL, d->will_encrypt ? NULL : &hook);
     ferry_keybag_free(kb);
@@ -538,7 +564,8 @@ static int hash_staged(backup_t *b)
     return rc;
 }
 
-static int save_last(backup_t *b, int encrypted)
+/* The UUID of the staged Status.plist (NULL with the error set), read before the folder goes. */
+static char *staged_uuid(backup_t *b)
 {
     char *st = ferry_path_join(b->udid_dir, "Status.plist");
     plist_t status = NULL;
@@ -546,8 +573,15 @@ static int save_last(backup_t *b, int encrypted)
     free(st);
     char *uuid = rc ? NULL : emu_dict_string(status, "UUID");
     plist_free(status);
+    if (!uuid && !rc)
+        ferry_error_set(FERRY_EFORMAT, "the staged Status.plist has no UUID");
+    return uuid;
+}
+
+static int save_last(backup_t *b, char *uuid, int encrypted)
+{
     if (!uuid)
-        return rc ? rc : ferry_error_set(FERRY_EFORMAT, "the staged Status.plist has no UUID");
+        return FERRY_EFORMAT;
     if (!encrypted && b->nstats)
         qsort(b->stats, b->nstats, sizeof *b->stats, entry_cmp);
     plist_t last = plist_new_dict();
@@ -561,6 +595,8 @@ static int save_last(backup_t *b, int encrypted)
     text[0] = '\0';
     for (size_t i = 0; i < b->nfiles; i++) {
         const last_entry_t *e = encrypted ? NULL : entry_find(b->stats, b->nstats, b->files[i].fileid);
+        if (e && !e->stat)
+            e = NULL;
         int n = snprintf(text + off, 256, "%s %s%s%s\n", b->files[i].fileid, b->files[i].digest, e ? " " : "",
                          e ? e->stat : "");
         off += n > 0 && n < 256 ? (size_t)n : 0;
@@ -571,7 +607,7 @@ static int save_last(backup_t *b, int encrypted)
     plist_dict_set_item(last, "Encrypted", plist_new_bool(encrypted));
     plist_dict_set_item(last, "Blobs", blobs);
     char *path = last_path(b);
-    rc = path ? ferry_plist_write_file(path, last, 0) : ferry_error_set(FERRY_ENOMEM, "out of memory");
+    int rc = path ? ferry_plist_write_file(path, last, 0) : ferry_error_set(FERRY_ENOMEM, "out of memory");
     free(path);
     free(uuid);
     plist_free(last);
@@ -592,8 +628,10 @@ static void backup_clear(backup_t *b)
     for (size_t i = 0; i < b->nlast; i++)
         free(b->last[i].stat);
     free(b->last);
-    for (size_t i = 0; i < b->nstats; i++)
+    for (size_t i = 0; i < b->nstats; i++) {
         free(b->stats[i].stat);
+        free(b->stats[i].path);
+    }
     free(b->stats);
 }
 
@@ -643,7 +681,15 @@ int mb2_backup(emu_conn_t *c, plist_t req)
     rc = plan_incremental(&b);
     if (!rc)
         rc = upload(&b);
-    if (!rc && save_last(&b, encrypted))
+    char *uuid = rc ? NULL : staged_uuid(&b);
+    if (!rc) { /* the staged links go first: removing them moves the files' ctime (refresh_stats) */
+        dev_rmtree(b.staging);
+        free(b.staging);
+        b.staging = NULL;
+    }
+    if (!rc && !encrypted && refresh_stats(&b))
+        ferry_log(FERRY_LOG_WARN, "device %s: %s", d->udid, ferry_error_last());
+    if (!rc && save_last(&b, uuid, encrypted))
         ferry_log(FERRY_LOG_WARN, "device %s: cannot remember the backup (%s): the next one is complete",
                   d->udid, ferry_error_last());
     if (c->srv->verbose)
