@@ -226,11 +226,14 @@ static int file_read(afc_t *a, int fd, uint64_t len)
     return rc;
 }
 
+/* The operation is flock()'s: 1 shared, 2 exclusive, 8 unlock, 4 non-blocking (libimobiledevice
+ * always sets 4). The device never waits: a lock held elsewhere, by another connection or by this
+ * one through another handle, answers would-block and the client retries (idevicebackup2 and ferry
+ * do). A blocking flock here waited forever on a lock of the same connection (fuzz finding 5). */
 static int file_lock(afc_t *a, int fd, uint64_t op)
 {
     int how = (op & 8) ? LOCK_UN : (op & 2) ? LOCK_EX : LOCK_SH;
-    if (op & 4)
-        how |= LOCK_NB;
+    how |= LOCK_NB;
     if (flock(fd, how))
         return send_status(a, errno == EWOULDBLOCK ? E_WOULD_BLOCK : E_IO);
     return send_status(a, E_SUCCESS);

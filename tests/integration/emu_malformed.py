@@ -406,6 +406,27 @@ def afc_escape():
         check("escape-afc" not in files, "an AFC path escaped the media root: %s" % dirpath)
 
 
+def afc_open(s, mode, path):
+    s.sendall(afc_packet(0x0D, struct.pack("<Q", mode) + path + b"\x00"))
+    op, hd, _ = afc_reply(s)
+    check(op == 0x0E and len(hd) == 8, "FILE_OPEN of %r: op %#x" % (path, op))
+    return struct.unpack("<Q", hd)[0]
+
+
+def afc_lock_twice():
+    """A blocking FILE_LOCK (no LOCK_NB bit) on a second handle of a file the same connection holds
+    locked: the device answers would-block instead of waiting forever for itself (fuzz finding 5)."""
+    s = connect_service("afc")
+    h1 = afc_open(s, 3, b"lock-twice")
+    h2 = afc_open(s, 1, b"lock-twice")
+    s.sendall(afc_packet(0x1B, struct.pack("<QQ", h1, 2)))
+    check(afc_status(s) == 0, "the first exclusive lock failed")
+    s.sendall(afc_packet(0x1B, struct.pack("<QQ", h2, 2)))
+    st = afc_status(s)
+    check(st == 19, "a second exclusive lock: status %d, expected 19 (would block)" % st)
+    finish(s)
+
+
 AFC = [
     ("EMU-AFC-01", "a bad magic", afc_case(afc_packet(0x0B, magic=b"CFA6LPAB"))),
     ("EMU-AFC-02", "entire length below this length", afc_case(afc_packet(0x0B, entire=40, this_len=48) + b"\0" * 8)),
@@ -420,6 +441,7 @@ AFC = [
     ("EMU-AFC-10", "GET_FILE_INFO with a path of no terminating NUL (read to its end)",
      afc_case(afc_packet(0x0A, b"NoSuchDir"), 8)),
     ("EMU-AFC-11", "2 KiB of random bytes", afc_case(os.urandom(2048))),
+    ("EMU-AFC-12", "a blocking FILE_LOCK on a second handle of a file the connection holds locked", afc_lock_twice),
 ]
 
 
