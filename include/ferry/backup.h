@@ -456,6 +456,8 @@ typedef struct {
                                      the backup is then encrypted exactly when password is set) */
     int64_t date;                 /* 0 = now */
     int is_full_backup;
+    int no_sync;                  /* a private folder the caller reads and removes (the emulator's
+                                     staging): nothing is fsync'ed or syncfs'ed */
 } ferry_writer_opts_t;
 
 /* Metadata of one entry; zero fields take defaults: mode 0644 files / 0755 dirs and symlinks, uid/gid

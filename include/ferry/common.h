@@ -82,6 +82,9 @@ int ferry_mkdir_p(const char *path, mode_t mode);
 /* Writes data to path atomically: a temporary file in the same directory, fsync, rename, fsync of the
  * directory. mode is the final mode (ferry uses 0600). */
 int ferry_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same with durable=0: temporary file and rename (readers see the old or the new bytes), no
+ * fsync; for files that are scratch (a private staging folder) or cheap to lose. */
+int ferry_file_write_replace(const char *path, const void *data, size_t len, mode_t mode, int durable);
 /* Reads a whole file of at most max_len bytes into a malloc'd buffer (NUL-terminated for
  * convenience, the NUL not counted in *len). */
 int ferry_file_read_all(const char *path, size_t max_len, uint8_t **out, size_t *len);
@@ -105,6 +108,8 @@ int ferry_plist_parse(const void *data, size_t len, plist_t *out, const char *wh
 int ferry_plist_check_tree(plist_t p, const char *what);
 /* Writes a plist atomically, binary (xml=0) or XML (xml=1), mode 0600. */
 int ferry_plist_write_file(const char *path, plist_t p, int xml);
+/* The same, durable=0: no fsync (ferry_file_write_replace). */
+int ferry_plist_write_file_ex(const char *path, plist_t p, int xml, int durable);
 /* Typed getters on a dict: return 0 and fill *out, FERRY_ENOTFOUND when absent, FERRY_EFORMAT when
  * of another type. Strings are malloc'd copies; data is a malloc'd copy. */
 int ferry_plist_get_string(plist_t dict, const char *key, char **out);

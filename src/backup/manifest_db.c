@@ -205,7 +205,11 @@ int ferry_manifest_db_create(const char *path, ferry_manifest_db_t **out)
                              m->db ? sqlite3_errmsg(m->db) : "out of memory");
         goto fail;
     }
-    if ((rc = exec(m, "PRAGMA page_size=4096; PRAGMA journal_mode=DELETE;", "set the page size")) != 0 ||
+    /* The database is built under a temporary name and fsync'ed by the writer before it is renamed
+     * into place, so its own transactions need neither a journal file nor a sync: each sync of the
+     * schema's statements cost the writer about 4 fdatasyncs, a tenth of a second per backup. */
+    if ((rc = exec(m, "PRAGMA page_size=4096; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;",
+                   "set the page size")) != 0 ||
         (rc = exec(m, SCHEMA, "create the schema")) != 0)
         goto fail;
     free(uri);

@@ -210,7 +210,7 @@ static void remove_stale_atomic_temporaries(ferry_writer_t *w)
 }
 
 /* Opens, fixes the mode of and fsyncs a file we produced before it is renamed into place. */
-static int sync_file(const char *path)
+static int sync_file(const char *path, int durable)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
@@ -218,7 +218,7 @@ static int sync_file(const char *path)
     int rc = 0;
     if (fchmod(fd, 0600) != 0)
         rc = ferry_error_errno("cannot set the mode of %s", path);
-    else if (fsync(fd) != 0)
+    else if (durable && fsync(fd) != 0)
         rc = ferry_error_errno("cannot sync %s", path);
     close(fd);
     return rc;
@@ -305,7 +305,7 @@ static int write_status(ferry_writer_t *w, const char *snapshot_state)
     char *path = ferry_path_join(w->dir, "Status.plist");
     if (!path)
         return ferry_error_set(FERRY_ENOMEM, "out of memory");
-    int rc = ferry_plist_write_file(path, w->status, 0);
+    int rc = ferry_plist_write_file_ex(path, w->status, 0, !w->no_sync);
     free(path);
     return rc;
 }
@@ -349,6 +349,7 @@ int ferry_writer_open(const char *udid_dir, const ferry_writer_opts_t *opts, fer
     w->encrypted = opts->password != NULL;
     w->date = now_or(opts->date);
     w->is_full = opts->is_full_backup;
+    w->no_sync = opts->no_sync;
     w->next_inode = 1;
     int rc = w->dir ? copy_ident(w, &opts->ident) : ferry_error_set(FERRY_ENOMEM, "out of memory");
     if (rc == 0) {
@@ -478,7 +479,7 @@ static int place_manifest_db(ferry_writer_t *w)
             return ferry_error_wrap(rc, "cannot encrypt Manifest.db in %s", w->dir);
         ready = w->encrypting_path;
     }
-    if ((rc = sync_file(ready)) != 0)
+    if ((rc = sync_file(ready, !w->no_sync)) != 0)
         return rc;
     if (renameat(w->dirfd, w->encrypted ? ENCRYPTING_DB : BUILDING_DB, w->dirfd, "Manifest.db") != 0)
         return ferry_error_errno("cannot rename %s to %s/Manifest.db", ready, w->dir);
@@ -497,7 +498,7 @@ static int write_manifest_plist(ferry_writer_t *w)
     if (!p)
         return ferry_error_set(FERRY_ENOMEM, "cannot build Manifest.plist");
     char *path = ferry_path_join(w->dir, "Manifest.plist");
-    rc = path ? ferry_plist_write_file(path, p, 0) : ferry_error_set(FERRY_ENOMEM, "out of memory");
+    rc = path ? ferry_plist_write_file_ex(path, p, 0, !w->no_sync) : ferry_error_set(FERRY_ENOMEM, "out of memory");
     free(path);
     plist_free(p);
     return rc;
@@ -541,7 +542,7 @@ static int write_info_plist(ferry_writer_t *w)
     if (!plist_dict_get_item(p, "Applications"))
         plist_dict_set_item(p, "Applications", plist_new_dict());
     char *path = ferry_path_join(w->dir, "Info.plist");
-    int rc = path ? ferry_plist_write_file(path, p, 1) : ferry_error_set(FERRY_ENOMEM, "out of memory");
+    int rc = path ? ferry_plist_write_file_ex(path, p, 1, !w->no_sync) : ferry_error_set(FERRY_ENOMEM, "out of memory");
     free(path);
     if (p != w->info)
         plist_free(p);
@@ -566,7 +567,7 @@ int ferry_writer_commit(ferry_writer_t *w)
         return ferry_error_set(FERRY_EINVAL, "cannot commit %s: the file %s/%s is still open", w->dir,
                                w->file.domain, w->file.relpath);
     int placed = 0;
-    int rc = sync_blobs(w);
+    int rc = w->no_sync ? 0 : sync_blobs(w);
     if (rc == 0 && (rc = ferry_manifest_db_commit(w->db)) != 0)
         rc = ferry_error_wrap(rc, "cannot write Manifest.db in %s", w->dir);
     ferry_manifest_db_close(w->db);

@@ -63,6 +63,11 @@ int ferry_fsync_dir(const char *dir)
 
 int ferry_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
+    return ferry_file_write_replace(path, data, len, mode, 1);
+}
+
+int ferry_file_write_replace(const char *path, const void *data, size_t len, mode_t mode, int durable)
+{
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 32);
     char *dircopy = strdup(path);
@@ -82,7 +87,7 @@ int ferry_file_write_atomic(const char *path, const void *data, size_t len, mode
     if (fchmod(fd, mode) != 0) {
         rc = ferry_error_errno("cannot set the mode of %s", tmp);
     } else if ((rc = ferry_write_full(fd, data, len, path)) == 0) {
-        if (fsync(fd) != 0)
+        if (durable && fsync(fd) != 0)
             rc = ferry_error_errno("cannot sync %s", path);
     }
     if (close(fd) != 0 && rc == 0)
@@ -91,7 +96,7 @@ int ferry_file_write_atomic(const char *path, const void *data, size_t len, mode
         rc = ferry_error_errno("cannot rename %s to %s", tmp, path);
     if (rc != 0)
         unlink(tmp);
-    else
+    else if (durable)
         rc = ferry_fsync_dir(dirname(dircopy));
 out:
     free(tmp);

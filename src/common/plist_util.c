@@ -92,6 +92,11 @@ int ferry_plist_read_file(const char *path, size_t max_len, plist_t *out)
 
 int ferry_plist_write_file(const char *path, plist_t p, int xml)
 {
+    return ferry_plist_write_file_ex(path, p, xml, 1);
+}
+
+int ferry_plist_write_file_ex(const char *path, plist_t p, int xml, int durable)
+{
     char *buf = NULL;
     uint32_t len = 0;
     if (xml)
@@ -100,7 +105,7 @@ int ferry_plist_write_file(const char *path, plist_t p, int xml)
         plist_to_bin(p, &buf, &len);
     if (!buf)
         return ferry_error_set(FERRY_EFORMAT, "cannot serialise the property list for %s", path);
-    int rc = ferry_file_write_atomic(path, buf, len, 0600);
+    int rc = ferry_file_write_replace(path, buf, len, 0600, durable);
     free(buf);
     return rc;
 }

@@ -227,7 +227,7 @@ static int on_file(const ferry_device_file_t *f, void *ctx)
         rc = ferry_writer_add_file_known(b->w, f->domain, f->relpath, &m, (int64_t)st.st_size);
     else if (!rc && b->kb && !(rc = dev_file_key_path(b->kb, m.protection_class, f->domain, f->relpath, path, key)))
         m.file_key = key;
-    if (!rc && !known && b->hook && b->hook->link_plain && !b->plan->encrypted)
+    if (!rc && !known && b->hook && b->hook->private_staging && !b->plan->encrypted)
         rc = ferry_writer_add_file_link(b->w, f->domain, f->relpath, &m, path);
     else if (!rc && !known)
         rc = ferry_writer_add_file_path(b->w, f->domain, f->relpath, &m, path);
@@ -332,6 +332,7 @@ static int write_all(const ferry_device_t *dev, const ferry_device_backup_opts_t
     wo.kdf = opts->kdf;
     wo.date = date;
     wo.is_full_backup = 1;
+    wo.no_sync = hook && hook->private_staging;
     build_t b = {0};
     b.dev = dev;
     b.plan = plan;

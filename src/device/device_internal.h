@@ -221,7 +221,8 @@ typedef struct {
     int (*known)(void *ctx, const char *domain, const char *relpath, const struct stat *st);
     int (*added)(void *ctx, const char *domain, const char *relpath, const struct stat *st, int known);
     void *ctx;
-    int link_plain;   /* unencrypted: blobs are hard links to the device's files (a private staging) */
+    int private_staging; /* a folder the caller reads and removes: plain blobs are hard links to the
+                            device's files, and the writer does not sync it */
 } dev_backup_hook_t;
 /* ferry_device_backup_write with a hook (NULL: the same). */
 int dev_backup_write_hooked(const ferry_device_t *dev, const ferry_device_backup_opts_t *opts,

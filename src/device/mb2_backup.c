@@ -607,7 +607,8 @@ static int save_last(backup_t *b, char *uuid, int encrypted)
     plist_dict_set_item(last, "Encrypted", plist_new_bool(encrypted));
     plist_dict_set_item(last, "Blobs", blobs);
     char *path = last_path(b);
-    int rc = path ? ferry_plist_write_file(path, last, 0) : ferry_error_set(FERRY_ENOMEM, "out of memory");
+    /* replaced atomically, not synced: a lost or torn state file only makes the next backup complete */
+    int rc = path ? ferry_plist_write_file_ex(path, last, 0, 0) : ferry_error_set(FERRY_ENOMEM, "out of memory");
     free(path);
     free(uuid);
     plist_free(last);
