@@ -15,7 +15,7 @@
 #                                           BENCH_DIR, DATASETS="small big")
 set -euo pipefail
 FERRY=$(realpath "${1:-build/ferry}")
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 SMALL_FILES=${SMALL_FILES:-20000}
 SMALL_SIZE=${SMALL_SIZE:-200M}
 BIG_FILES=${BIG_FILES:-20}
