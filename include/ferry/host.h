@@ -114,8 +114,8 @@ int ferry_host_preflight_check(const ferry_host_device_t *d, const char *staging
 
 /* Backs up device udid into staging_root (the folder that holds <UDID>/, e.g. ferry_staging_root;
  * seeded with the previous snapshot for an incremental backup), after the preflight checks
- * (ferry_host_preflight_check; nothing is asked of mobilebackup2 when they fail). The device decides the content and
- * encrypts; on success the folder holds a complete backup (Status.plist finished). The caller commits
+ * (ferry_host_preflight_check; nothing is asked of mobilebackup2 when they fail). The device decides
+ * the content and encrypts; on success the folder holds a complete backup (Status.plist finished). The caller commits
  * or aborts the staging folder. A device error is FERRY_EDEVICE-like with res->device_error set. */
 int ferry_host_backup(const char *udid, const char *staging_root, const ferry_host_backup_opts_t *bopts,
                       const ferry_host_opts_t *opts, ferry_host_result_t *res);

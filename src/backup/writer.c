@@ -209,7 +209,7 @@ static void remove_stale_atomic_temporaries(ferry_writer_t *w)
     closedir(d);
 }
 
-/* Opens, fixes the mode of and fsyncs a file we produced before it is renamed into place. */
+/* Opens, fixes the mode of and (durable) fsyncs a file we produced before it is renamed into place. */
 static int sync_file(const char *path, int durable)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

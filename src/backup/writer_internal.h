@@ -60,7 +60,7 @@ struct ferry_writer {
     char *ident_strs[7];
     int64_t date;
     int is_full;
-    int no_sync;                   /* opts.no_sync: no syncfs at commit */
+    int no_sync;                   /* opts.no_sync: nothing is fsync'ed or syncfs'ed */
     int64_t next_inode;
     uint8_t buckets[32];           /* bit per bucket directory known to exist */
     idset_t ids;

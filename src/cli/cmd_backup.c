@@ -2,10 +2,11 @@
  * cmd_backup.c: `ferry backup [-u UDID | --all] [--repo DIR] [--encrypt] [--full] [--json]
  * [--timeout S]`: for each device, a new staging folder of the repository, seeded with the device's
  * latest snapshot (incremental unless --full), the preflight and the device's backup into it
- * (ferry_host_backup, one lockdownd session), and the commit with a quick verify; any failure aborts the staging folder, so
- * the repository only ever shows complete snapshots. --all backs up every attached device at once, one
- * thread each (each with its own repository handle). Ctrl-C sets the cancel flag every device checks
- * between messages; a second Ctrl-C ends the process at once (the next run removes what it left).
+ * (ferry_host_backup, one lockdownd session), and the commit with a quick verify; any failure aborts
+ * the staging folder, so the repository only ever shows complete snapshots. --all backs up every
+ * attached device at once, one thread each (each with its own repository handle). Ctrl-C sets the
+ * cancel flag every device checks between messages; a second Ctrl-C ends the process at once (the
+ * next run removes what it left).
  * Passwords never come from argv (cli_secret_read).
  */
 #include "cli.h"
