@@ -28,7 +28,9 @@ S1=$(latest_id "$R" "$US")
 
 # the disk fills up during the transfer: as soon as the first file arrives, another process takes
 # all the free space (the device itself checks the host's free space before it sends anything:
-# DLMessageGetFreeDiskSpace, and refuses with MBErrorDomain 105)
+# DLMessageGetFreeDiskSpace, and refuses with MBErrorDomain 105). ferry is stopped (SIGSTOP) while
+# the disk fills, so that the rest of the 640 MiB cannot land first: the emulator sends them in well
+# under a second.
 "$FERRY" backup -u "$UB" --repo "$R" --full --json >"$TMP/run.json" 2>"$TMP/run.err" &
 pid=$!
 for _ in $(seq 1 3000); do
@@ -36,7 +38,9 @@ for _ in $(seq 1 3000); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.01
 done
+kill -STOP "$pid" 2>/dev/null || fail "the backup ended before the disk could fill up"
 dd if=/dev/zero of="$FS/filler" bs=4M 2>/dev/null || true   # writes until the disk is full
+kill -CONT "$pid"
 rc=0
 for _ in $(seq 1 1200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "the backup still runs 120 s after the disk filled up"
