@@ -6,6 +6,8 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 3600
 FUZZ_JOBS  ?= 1
+# FUZZ_CPU_SECONDS=N: N seconds of CPU time per target instead of wall time (ulimit -t, SCHED_IDLE)
+FUZZ_CPU_SECONDS ?=
 # scratch folder of the fuzz targets: a tmpfs when there is one (the targets that write device
 # directories and backups run several times faster there)
 FUZZ_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm)
@@ -64,10 +66,11 @@ build-fuzz: deps
 fuzz-smoke: build-fuzz
 	cd $(FUZZ_BUILD) && ctest --output-on-failure -j $(JOBS) -R '^fuzz_smoke_'
 
-# Long runs: FUZZ_SECONDS per target, FUZZ_JOBS targets at a time; the corpus grows in
-# $(FUZZ_BUILD)/fuzz/corpus, crashes land in $(FUZZ_BUILD)/fuzz/artifacts.
+# Long runs: FUZZ_SECONDS per target (or FUZZ_CPU_SECONDS of CPU time), FUZZ_JOBS targets at a
+# time; the corpus grows in $(FUZZ_BUILD)/fuzz/corpus, crashes land in $(FUZZ_BUILD)/fuzz/artifacts.
 fuzz: build-fuzz
-	FERRY_FUZZ_TMPDIR=$(FUZZ_TMPDIR) bash fuzz/run.sh --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) \
+	FERRY_FUZZ_TMPDIR=$(FUZZ_TMPDIR) bash fuzz/run.sh \
+	  $(if $(FUZZ_CPU_SECONDS),--cpu-seconds $(FUZZ_CPU_SECONDS),--seconds $(FUZZ_SECONDS)) --jobs $(FUZZ_JOBS) \
 	  $(FUZZ_BUILD)/fuzz $(FUZZ_TARGETS)
 
 check: check-fast check-asan fuzz-smoke
