@@ -4,7 +4,7 @@
  * device's backups: the blob is then uploaded and the folder removed). A copy would allocate an inode
  * per file, and ext4 skips recently freed inodes one by one, so a device backed up over and over with
  * copies spent most of a full backup in the kernel's inode allocator; a link allocates nothing and
- * copies no byte. The row is exactly the one ferry_writer_add_file_path inserts for the same content.
+ * copies no byte. The row is ferry_writer_add_file_known's, which is add_file_path's for the same content.
  * When linking is impossible (another filesystem, a filesystem without hard links) the file is copied.
  * Invariant: an encrypted backup never links (its blobs are ciphertext).
  */
@@ -46,9 +46,6 @@ int ferry_writer_add_file_link(ferry_writer_t *w, const char *domain, const char
     int rc = writer_check_entry(w, domain, relpath, 1, fileid, idbin);
     if (rc)
         return rc;
-    int32_t pclass = m && m->protection_class ? m->protection_class : DEFAULT_FILE_CLASS;
-    if (pclass < 0)
-        return ferry_error_set(FERRY_EINVAL, "%s/%s: protection class %d is not valid", domain, relpath, (int)pclass);
     if ((rc = writer_ensure_bucket(w, fileid)) != 0)
         return ferry_error_wrap(rc, "cannot add %s/%s to the backup in %s", domain, relpath, w->dir);
     char final[44];
@@ -56,15 +53,8 @@ int ferry_writer_add_file_link(ferry_writer_t *w, const char *domain, const char
     int linked = link_blob(w, src_path, final, &st);
     if (linked <= 0)
         return linked < 0 ? linked : ferry_writer_add_file_path(w, domain, relpath, m, src_path);
-    ferry_file_meta_t meta = {0};
-    if (m)
-        meta = *m;
-    meta.file_key = NULL;
-    ferry_mbfile_t mb;
-    writer_fill_mbfile(w, &mb, relpath, 0100000, 0644, DEFAULT_FILE_CLASS, &meta);
-    mb.protection_class = pclass;
-    mb.size = (int64_t)st.st_size;
-    rc = writer_insert_row(w, fileid, idbin, domain, relpath, FERRY_FLAG_FILE, &mb);
+    /* the blob is in place: the row is the one of a file whose blob the receiver holds */
+    rc = ferry_writer_add_file_known(w, domain, relpath, m, (int64_t)st.st_size);
     if (rc)
         writer_unlink_quiet(w->dirfd, final); /* a blob without its row would be an orphan */
     return rc;
