@@ -104,12 +104,10 @@ typedef struct {
     uint64_t host_free_margin;    /* bytes that must stay free on the host; 0: 512 MiB */
 } ferry_host_backup_opts_t;
 
-/* Checks before any transfer: attached, paired, setup finished, encryption required but no password,
- * host free space against the device's used space. A failure names the reason and what to do. */
-int ferry_host_preflight(const char *udid, const char *staging_root, const ferry_host_opts_t *opts,
-                         ferry_host_device_t *out);
-/* The same checks on a description already read (ferry_host_backup makes them on its own lockdownd
- * session, so that a backup needs one TLS handshake, not two). */
+/* Checks before any transfer, on a description already read (ferry_host_device_info; ferry_host_backup
+ * makes them on its own lockdownd session, so that a backup needs one TLS handshake): paired, setup
+ * finished, encryption required but no password, host free space against the device's used space. A
+ * failure names the reason and what to do. */
 int ferry_host_preflight_check(const ferry_host_device_t *d, const char *staging_root);
 
 /* Backs up device udid into staging_root (the folder that holds <UDID>/, e.g. ferry_staging_root;

@@ -88,15 +88,6 @@ int ferry_host_attached(const char *udid)
     return 0;
 }
 
-int ferry_host_preflight(const char *udid, const char *staging_root, const ferry_host_opts_t *opts,
-                         ferry_host_device_t *out)
-{
-    ferry_host_device_t tmp;
-    ferry_host_device_t *d = out ? out : &tmp;
-    int rc = ferry_host_device_info(udid, opts, d);
-    return rc ? rc : ferry_host_preflight_check(d, staging_root);
-}
-
 int ferry_host_preflight_check(const ferry_host_device_t *d, const char *staging_root)
 {
     if (!d->paired)
